@@ -1,0 +1,41 @@
+import { ArcGisHttpClient } from './arcgis/http-client.js';
+import { PendingSignIns } from './auth/pending-sign-ins.js';
+import { ProfileRegistry } from './auth/profile-registry.js';
+import { ServiceAccess } from './auth/service-access.js';
+import { createSecretStore } from './auth/store/create-secret-store.js';
+import type { SecretStore } from './auth/store/secret-store.js';
+import type { ServerConfig } from './config.js';
+import type { Logger } from './log.js';
+
+/** The composition root: everything a tool needs, built once per server process. */
+export interface AppContext {
+  config: ServerConfig;
+  log: Logger;
+  http: ArcGisHttpClient;
+  store: SecretStore;
+  profiles: ProfileRegistry;
+  access: ServiceAccess;
+  pending: PendingSignIns;
+  now: () => number;
+}
+
+export function createAppContext(
+  config: ServerConfig,
+  log: Logger,
+  overrides: { store?: SecretStore; http?: ArcGisHttpClient; now?: () => number } = {},
+): AppContext {
+  const now = overrides.now ?? Date.now;
+  const http = overrides.http ?? new ArcGisHttpClient({ timeoutMs: config.requestTimeoutMs });
+  const store = overrides.store ?? createSecretStore(config.tokenStore, { configDir: config.configDir });
+  const profiles = new ProfileRegistry(config, { http, store, log, now });
+  return {
+    config,
+    log,
+    http,
+    store,
+    profiles,
+    access: new ServiceAccess(http, profiles),
+    pending: new PendingSignIns(now),
+    now,
+  };
+}

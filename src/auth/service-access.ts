@@ -1,0 +1,142 @@
+import type { ArcGisHttpClient, Params } from '../arcgis/http-client.js';
+import { ArcGisMcpError, isArcGisMcpError } from '../errors.js';
+import { appTokenRefused, bindToken } from './bind-token.js';
+import type { Credential } from './credential.js';
+import type { ProfileContext, ProfileRegistry } from './profile-registry.js';
+
+/**
+ * The decision tree of product.md for one request to an ArcGIS service:
+ * 1. NET-PUBLIC-FIRST: try anonymously, unless this service is known to need a token.
+ * 2. On 499/403 (or a remembered "needs a token"), use the user session of the profile that owns
+ *    the host (NET-ALLOWLIST), refreshed when expiring (REL-PROACTIVE).
+ * 3. No session: a sign-in is required; an app token is never sent (NET-TWO-LEGGED).
+ * 4. REL-REACTIVE: on 498 (or 499 with a token) refresh once and retry once.
+ */
+export interface AccessResult {
+  body: unknown;
+  /** Who the answer was fetched as: null for anonymous. */
+  as: { profile: string; username: string } | null;
+}
+
+export interface AccessRequest {
+  url: URL;
+  method?: 'GET' | 'POST';
+  params?: Params;
+  /** Identifies the service for the "needs a token" memory: the FeatureServer/MapServer root. */
+  serviceKey: string;
+  /** A profile the caller asked for; otherwise the one whose policy allows the host. */
+  profile?: string | undefined;
+  signal?: AbortSignal;
+}
+
+export class ServiceAccess {
+  /** NET-PUBLIC-FIRST memory: service root → needs a token. Not a secret. */
+  private readonly needsToken = new Map<string, boolean>();
+
+  constructor(
+    private readonly http: ArcGisHttpClient,
+    private readonly profiles: ProfileRegistry,
+  ) {}
+
+  rememberedNeedsToken(serviceKey: string): boolean | undefined {
+    return this.needsToken.get(serviceKey);
+  }
+
+  async request(req: AccessRequest): Promise<AccessResult> {
+    const owner = this.profiles.ownerOf(req.url, req.profile);
+    if (this.needsToken.get(req.serviceKey) !== true) {
+      try {
+        const body = await this.send(req);
+        this.needsToken.set(req.serviceKey, false);
+        return { body, as: null };
+      } catch (e) {
+        if (!needsUser(e)) throw e;
+        this.needsToken.set(req.serviceKey, true);
+      }
+    }
+    if (!owner) {
+      throw new ArcGisMcpError(
+        'ARCGIS_HOST_NOT_TRUSTED',
+        `This service needs a signed-in user, but its host (${req.url.host}) does not belong to a configured portal, so no token is sent to it.`,
+        {
+          nextStep:
+            'If the service belongs to the user\'s organisation, ask them to add its host to ARCGIS_TRUSTED_HOSTS (or configure a profile for its portal) and restart the server.',
+        },
+      );
+    }
+    return this.requestAsUser(req, owner);
+  }
+
+  private async requestAsUser(req: AccessRequest, owner: ProfileContext): Promise<AccessResult> {
+    let credential = await owner.session.userCredential();
+    if (!credential) {
+      if (owner.app.configured) throw appTokenRefused();
+      throw signInRequired(owner);
+    }
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const body = await this.send(req, { credential, owner });
+        return { body, as: { profile: owner.config.name, username: credential.username ?? '' } };
+      } catch (e) {
+        const rejected =
+          isArcGisMcpError(e) && (e.code === 'ARCGIS_TOKEN_INVALID' || e.code === 'ARCGIS_SIGN_IN_REQUIRED');
+        if (!rejected || attempt > 0) throw explainAsUser(e, credential, owner);
+        const next: Credential | null = await owner.session.afterRejection(credential);
+        if (!next) throw signInRequired(owner);
+        credential = next;
+      }
+    }
+  }
+
+  private send(req: AccessRequest, as?: { credential: Credential; owner: ProfileContext }): Promise<unknown> {
+    return this.http.requestJson({
+      url: req.url,
+      method: req.method ?? 'GET',
+      ...(req.params ? { params: req.params } : {}),
+      ...(as ? { token: bindToken(as.credential, req.url, as.owner.policy, 'content') } : {}),
+      idempotent: true,
+      ...(req.signal ? { signal: req.signal } : {}),
+    });
+  }
+}
+
+/** 499 Token Required and 403 mean "needs a user" on an anonymous request (product.md step 2). */
+function needsUser(e: unknown): boolean {
+  return isArcGisMcpError(e) && (e.code === 'ARCGIS_SIGN_IN_REQUIRED' || e.code === 'ARCGIS_PERMISSION_DENIED');
+}
+
+export function signInRequired(owner: ProfileContext): ArcGisMcpError {
+  return new ArcGisMcpError(
+    'ARCGIS_SIGN_IN_REQUIRED',
+    `This service is not public: it needs a signed-in ArcGIS user of ${owner.config.portalUrl.host}, and nobody is signed in to profile "${owner.config.name}".`,
+    {
+      nextStep: `Call arcgis_auth_url${owner.isDefault ? '' : ` with profile "${owner.config.name}"`}, give the user the link to sign in (SAML and MFA work there), then call arcgis_exchange_code and retry this query.`,
+    },
+  );
+}
+
+function explainAsUser(e: unknown, credential: Credential, owner: ProfileContext): unknown {
+  if (!isArcGisMcpError(e)) return e;
+  if (e.code === 'ARCGIS_PERMISSION_DENIED') {
+    return new ArcGisMcpError(
+      'ARCGIS_PERMISSION_DENIED',
+      `Signed in as ${credential.username ?? 'this user'}, ArcGIS still refuses access: ${e.message}`,
+      {
+        cause: e,
+        nextStep:
+          'Tell the user their account cannot see this item; the item owner or an org admin must share it with them (or a group they belong to).',
+      },
+    );
+  }
+  if (e.code === 'ARCGIS_TOKEN_INVALID' || e.code === 'ARCGIS_SIGN_IN_REQUIRED') {
+    return new ArcGisMcpError(
+      'ARCGIS_SESSION_EXPIRED',
+      `ArcGIS rejected the session of ${credential.username ?? 'the user'} even after a refresh.`,
+      {
+        cause: e,
+        nextStep: `Call arcgis_auth_url${owner.isDefault ? '' : ` with profile "${owner.config.name}"`} and ask the user to sign in again.`,
+      },
+    );
+  }
+  return e;
+}
