@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
+import { z } from 'zod';
 import { OOB_REDIRECT_URI } from './arcgis/oauth.js';
 import { isLoopbackHostname, parseHttpUrl } from './auth/service-url.js';
 import type { SecretStoreKind } from './auth/store/secret-store.js';
@@ -25,6 +26,16 @@ export interface ProfileConfig {
   redirectUri: string;
   /** Refresh-token lifetime asked for at sign-in, minutes (arcgis-protocol.md §3). */
   expirationMinutes: number;
+  /** Extra hosts that may receive this profile's user token (ARCGIS_TRUSTED_HOSTS syntax). */
+  trustedHosts: string[];
+}
+
+/** Section D (scripts): credentials from the environment or `.env`, for the default profile only. */
+export interface EnvironmentCredentials {
+  username: string | undefined;
+  password: string | undefined;
+  /** ARCGIS_TOKEN or ARCGIS_API_KEY: classified (user or app) before use. */
+  token: string | undefined;
 }
 
 export interface ServerConfig {
@@ -32,11 +43,13 @@ export interface ServerConfig {
   defaultProfile: string;
   tokenStore: SecretStoreKind;
   configDir: string;
-  trustedHosts: string | undefined;
   requestTimeoutMs: number;
   toolDeadlineMs: number;
   /** Where the variables came from, for diagnostics (never their values). */
   envFile: string | undefined;
+  /** The profiles file, when one was read. */
+  configFile: string | undefined;
+  credentials: EnvironmentCredentials;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -95,30 +108,121 @@ function positiveInt(value: string | undefined, fallback: number, name: string):
   return n;
 }
 
+const profileFileEntry = z
+  .object({
+    portalUrl: z.string().min(1),
+    clientId: z.string().min(1).optional(),
+    redirectUri: z.string().min(1).optional(),
+    expirationMinutes: z.number().int().positive().optional(),
+    trustedHosts: z.array(z.string().min(1)).optional(),
+  })
+  .strict();
+const profilesFile = z
+  .object({
+    defaultProfile: z.string().min(1).optional(),
+    profiles: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'profile names: letters, digits, _ and -'), profileFileEntry),
+  })
+  .strict();
+
+function splitList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
+}
+
+/**
+ * Profiles (several portals at once): the environment defines one (ARCGIS_PORTAL_URL, …, named
+ * ARCGIS_PROFILE or "default"); `config.json` in ARCGIS_CONFIG_DIR may define more. The file holds
+ * no secret (STORE-KEYCHAIN-FIRST): a `clientSecret` or `password` key is refused, not ignored.
+ */
+function readProfilesFile(configDir: string, env: Env): { file: string; parsed: z.infer<typeof profilesFile> } | undefined {
+  const file = join(configDir, 'config.json');
+  if (!existsSync(file)) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    throw new ArcGisMcpError('CONFIG_INVALID', `${file} is not valid JSON.`);
+  }
+  const r = profilesFile.safeParse(json);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const where = issue ? issue.path.join('.') : '';
+    const secretKey = issue?.code === 'unrecognized_keys' && issue.keys.some((k) => /secret|password|token/i.test(k));
+    throw new ArcGisMcpError(
+      'CONFIG_INVALID',
+      secretKey
+        ? `${file} must not hold secrets (${where || 'a profile'}): keep client secrets and passwords in the environment or the keychain.`
+        : `${file} is not a valid profiles file: ${where ? `${where}: ` : ''}${issue?.message ?? 'invalid'}.`,
+      { nextStep: 'Fix the file (see "Profiles" in the README) and restart the server.' },
+    );
+  }
+  void env;
+  return { file, parsed: r.data };
+}
+
 export function loadConfig(source: { env: Env; envFile?: string | undefined }): ServerConfig {
   const { env } = source;
   const store = (env.ARCGIS_TOKEN_STORE ?? 'keychain').toLowerCase();
   if (store !== 'keychain' && store !== 'file' && store !== 'memory') {
     throw new ArcGisMcpError('CONFIG_INVALID', `ARCGIS_TOKEN_STORE must be keychain, file or memory.`);
   }
-  const portalUrl = normalisePortalUrl(env.ARCGIS_PORTAL_URL || 'https://www.arcgis.com');
-  const profile: ProfileConfig = {
-    name: env.ARCGIS_PROFILE || 'default',
-    portalUrl,
-    restUrl: restUrlOf(portalUrl),
-    clientId: env.ARCGIS_CLIENT_ID || undefined,
-    clientSecret: env.ARCGIS_CLIENT_SECRET || undefined,
-    redirectUri: checkRedirectUri(env.ARCGIS_REDIRECT_URI || OOB_REDIRECT_URI),
-    expirationMinutes: positiveInt(env.ARCGIS_REFRESH_EXPIRATION_MINUTES, 20_160, 'ARCGIS_REFRESH_EXPIRATION_MINUTES'),
-  };
+  const configDir = env.ARCGIS_CONFIG_DIR || defaultConfigDir(env);
+  const globalTrusted = splitList(env.ARCGIS_TRUSTED_HOSTS);
+  const expirationMinutes = positiveInt(env.ARCGIS_REFRESH_EXPIRATION_MINUTES, 20_160, 'ARCGIS_REFRESH_EXPIRATION_MINUTES');
+  const profiles: ProfileConfig[] = [];
+
+  const fromFile = readProfilesFile(configDir, env);
+  const envDefinesPortal = !!env.ARCGIS_PORTAL_URL || !!env.ARCGIS_CLIENT_ID || !fromFile;
+  if (envDefinesPortal) {
+    const portalUrl = normalisePortalUrl(env.ARCGIS_PORTAL_URL || 'https://www.arcgis.com');
+    profiles.push({
+      name: env.ARCGIS_PROFILE || 'default',
+      portalUrl,
+      restUrl: restUrlOf(portalUrl),
+      clientId: env.ARCGIS_CLIENT_ID || undefined,
+      clientSecret: env.ARCGIS_CLIENT_SECRET || undefined,
+      redirectUri: checkRedirectUri(env.ARCGIS_REDIRECT_URI || OOB_REDIRECT_URI),
+      expirationMinutes,
+      trustedHosts: globalTrusted,
+    });
+  }
+  for (const [name, p] of Object.entries(fromFile?.parsed.profiles ?? {})) {
+    if (profiles.some((q) => q.name === name)) {
+      throw new ArcGisMcpError('CONFIG_INVALID', `Profile "${name}" is defined twice (environment and ${fromFile?.file}).`);
+    }
+    const portalUrl = normalisePortalUrl(p.portalUrl);
+    profiles.push({
+      name,
+      portalUrl,
+      restUrl: restUrlOf(portalUrl),
+      clientId: p.clientId,
+      clientSecret: undefined,
+      redirectUri: checkRedirectUri(p.redirectUri ?? OOB_REDIRECT_URI),
+      expirationMinutes: p.expirationMinutes ?? expirationMinutes,
+      trustedHosts: [...globalTrusted, ...(p.trustedHosts ?? [])],
+    });
+  }
+  const first = profiles[0];
+  if (!first) throw new ArcGisMcpError('CONFIG_INVALID', 'No profile is configured.');
+  const defaultProfile = fromFile?.parsed.defaultProfile ?? first.name;
+  if (!profiles.some((p) => p.name === defaultProfile)) {
+    throw new ArcGisMcpError('CONFIG_INVALID', `defaultProfile "${defaultProfile}" is not a configured profile.`);
+  }
   return {
-    profiles: [profile],
-    defaultProfile: profile.name,
+    profiles,
+    defaultProfile,
     tokenStore: store,
-    configDir: env.ARCGIS_CONFIG_DIR || defaultConfigDir(env),
-    trustedHosts: env.ARCGIS_TRUSTED_HOSTS,
+    configDir,
     requestTimeoutMs: positiveInt(env.ARCGIS_REQUEST_TIMEOUT_MS, 30_000, 'ARCGIS_REQUEST_TIMEOUT_MS'),
     toolDeadlineMs: positiveInt(env.ARCGIS_TOOL_DEADLINE_MS, 120_000, 'ARCGIS_TOOL_DEADLINE_MS'),
     envFile: source.envFile,
+    configFile: fromFile?.file,
+    credentials: {
+      username: env.ARCGIS_USERNAME || undefined,
+      password: env.ARCGIS_PASSWORD || undefined,
+      token: env.ARCGIS_TOKEN || env.ARCGIS_API_KEY || undefined,
+    },
   };
 }

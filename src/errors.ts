@@ -1,3 +1,5 @@
+import { inspect } from 'node:util';
+
 /**
  * One error family for the whole server, with stable codes grouped by what the caller can do next
  * (style.md §2). Tools turn these into `isError` results whose text names the next step.
@@ -89,6 +91,14 @@ export class ArcGisMcpError extends Error {
   /** The message and next step as one text, for a tool result. */
   toUserText(): string {
     return this.nextStep ? `${this.message}\nNext step: ${this.nextStep}` : this.message;
+  }
+
+  /**
+   * `util.inspect` prints `cause` even when it is non-enumerable, and a cause may be an undici
+   * error holding a URL or headers: show only the safe fields (SEC-REDACT).
+   */
+  [inspect.custom](): string {
+    return `${this.name} [${this.code}]: ${this.toUserText()}`;
   }
 
   toJSON(): { name: string; code: ErrorCode; message: string; nextStep?: string } {

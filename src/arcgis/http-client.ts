@@ -116,6 +116,18 @@ export class ArcGisHttpClient {
 
     let method = req.method ?? 'GET';
     let url = new URL(req.url);
+    for (const k of url.searchParams.keys()) {
+      if (SECRET_PARAMS.has(k.toLowerCase())) {
+        // A URL someone pasted may carry `token=`: never send it on (NET-NO-TOKEN-IN-URL).
+        throw new ArcGisMcpError(
+          'ARCGIS_INVALID_URL',
+          `The URL carries a "${k}" parameter; it was not sent.`,
+          {
+            nextStep: 'Remove the token from the URL; the server signs requests itself.',
+          },
+        );
+      }
+    }
     if (method === 'GET') {
       for (const k of params.keys()) {
         if (SECRET_PARAMS.has(k.toLowerCase())) {
@@ -178,8 +190,13 @@ export class ArcGisHttpClient {
         if (next.protocol !== 'https:' && next.protocol !== 'http:') {
           throw new ArcGisMcpError('ARCGIS_BAD_RESPONSE', 'The server redirected to a non-HTTP URL.');
         }
-        if (method === 'POST' && (res.statusCode === 301 || res.statusCode === 302 || res.statusCode === 303)) {
-          // Browsers turn these into GET, which would move the form body (possibly secrets) into a URL.
+        if (
+          method === 'POST' &&
+          ((res.statusCode !== 307 && res.statusCode !== 308) || next.origin !== url.origin)
+        ) {
+          // 301/302/303 turn a POST into a GET, which would move the form body (possibly secrets)
+          // into a URL; a 307/308 to another origin would carry the body (a refresh token, a
+          // password) there. Neither is followed (NET-REDIRECTS).
           throw new ArcGisMcpError(
             'ARCGIS_BAD_RESPONSE',
             `The server answered a POST with a redirect (HTTP ${res.statusCode}) to ${redactUrl(next)}; not followed.`,
@@ -190,7 +207,13 @@ export class ArcGisHttpClient {
         continue;
       }
 
-      const text = await readCapped(res, this.maxResponseBytes, url);
+      let text: string;
+      try {
+        text = await readCapped(res, this.maxResponseBytes, url);
+      } catch (e) {
+        if (e instanceof ArcGisMcpError) throw e;
+        throw networkError(e, url, req.signal);
+      }
       const retryAfterSeconds = parseRetryAfter(res.headers['retry-after']);
       return parseArcGisResponse(res.statusCode, text, {
         ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
@@ -243,13 +266,16 @@ function networkError(e: unknown, url: URL, callerSignal: AbortSignal | undefine
   ) {
     return new ArcGisMcpError('ARCGIS_TIMEOUT', `${where} did not answer in time.`, {
       cause: e,
-      nextStep: 'Try again in a moment; if it keeps happening, ask for fewer rows (limit) or check the server.',
+      nextStep:
+        'Try again in a moment; if it keeps happening, ask for fewer rows (limit) or check the server.',
     });
   }
   const reset = code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE';
   return new ArcGisMcpError(
     'ARCGIS_UNREACHABLE',
-    reset ? `The connection to ${where} was dropped.` : `Cannot reach ${where} (${code || name || 'network error'}).`,
+    reset
+      ? `The connection to ${where} was dropped.`
+      : `Cannot reach ${where} (${code || name || 'network error'}).`,
     {
       cause: e,
       ...(reset ? { messageCode: 'CONNECTION_RESET' } : {}),

@@ -36,6 +36,9 @@ export function parseRetryAfter(value: string | string[] | undefined, now = Date
   const v = Array.isArray(value) ? value[0] : value;
   if (!v) return undefined;
   if (/^\d+$/.test(v.trim())) return Number(v.trim());
+  // Only an IMF-fixdate ("Wed, 21 Oct 2015 07:28:00 GMT") counts: V8's Date.parse reads "-5" or
+  // "2.5" as dates, which would turn a malformed header into "retry now".
+  if (!/^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(v.trim())) return undefined;
   const date = Date.parse(v);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, Math.ceil((date - now) / 1000));

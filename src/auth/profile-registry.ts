@@ -25,12 +25,8 @@ export class ProfileRegistry {
 
   constructor(config: ServerConfig, deps: { http: ArcGisHttpClient; store: SecretStore; log: Logger; now?: () => number }) {
     this.defaultName = config.defaultProfile;
-    const trustedHosts = (config.trustedHosts ?? '')
-      .split(',')
-      .map((h) => h.trim())
-      .filter(Boolean);
     for (const profile of config.profiles) {
-      const policy = HostPolicy.forPortal(profile.portalUrl, { trustedHosts });
+      const policy = HostPolicy.forPortal(profile.portalUrl, { trustedHosts: profile.trustedHosts });
       this.contexts.set(profile.name, {
         config: profile,
         isDefault: profile.name === config.defaultProfile,

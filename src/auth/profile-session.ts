@@ -81,6 +81,8 @@ export class ProfileSession {
   private identity: Identity | null = null;
   private problem: string | null = null;
   private inFlight: Promise<Credential> | null = null;
+  /** Re-issues a token without a refresh token (environment username + password, §4): generateToken again. */
+  private renewer: (() => Promise<{ token: string; expiresAt: number }>) | null = null;
   private readonly now: () => number;
 
   constructor(private readonly deps: ProfileSessionDeps) {
@@ -122,7 +124,10 @@ export class ProfileSession {
 
   /** True when a user session exists (in memory or restorable), whether or not its access token is fresh. */
   get hasUserSession(): boolean {
-    return this.refresh !== null || (this.access !== null && this.access.accessExpiresAt > this.now());
+    return (
+      this.refresh !== null ||
+      (this.access !== null && (this.access.accessExpiresAt > this.now() || this.renewer !== null))
+    );
   }
 
   /**
@@ -133,6 +138,7 @@ export class ProfileSession {
   async userCredential(): Promise<Credential | null> {
     const now = this.now();
     if (this.access && this.access.accessExpiresAt - now > ACCESS_REFRESH_MARGIN_MS) return this.access;
+    if (!this.refresh && this.renewer && this.access) return this.refreshOnce();
     if (!this.refresh) {
       if (this.access && this.access.accessExpiresAt > now) return this.access;
       this.access = null;
@@ -144,8 +150,10 @@ export class ProfileSession {
   /** REL-REACTIVE: the portal rejected `rejected` (498); refresh once unless someone already did. */
   async afterRejection(rejected: Credential): Promise<Credential | null> {
     if (this.access && this.access.accessToken !== rejected.accessToken) return this.access;
-    this.access = null;
-    if (!this.refresh) return null;
+    if (!this.refresh && !this.renewer) {
+      this.access = null;
+      return null;
+    }
     return this.refreshOnce();
   }
 
@@ -159,6 +167,7 @@ export class ProfileSession {
 
   private async doRefresh(): Promise<Credential> {
     const rt = this.refresh;
+    if (!rt && this.renewer && this.access) return this.renew(this.access, this.renewer);
     if (!rt) throw this.signInRequired();
     if (rt.expiresAt <= this.now()) return this.expire('The refresh token has expired.');
     try {
@@ -268,12 +277,55 @@ export class ProfileSession {
     }
     this.identity = identity;
     this.access = { ...provisional, username: identity.username };
+    this.renewer = null;
     this.problem = null;
     if (grant.refreshToken) {
       this.refresh = { token: grant.refreshToken, expiresAt: grant.refreshExpiresAt ?? grant.accessExpiresAt };
       await this.save(identity.username);
     }
     return identity;
+  }
+
+  /**
+   * Adopts a user token that came without a refresh token: a generateToken token (Section B or D),
+   * or a pasted token already classified as a user's. It lives in memory only (a pasted token is
+   * short-lived and cannot be refreshed); `renew`, when given, re-issues it before it expires
+   * (environment username + password).
+   */
+  async adoptUserToken(input: {
+    accessToken: string;
+    accessExpiresAt: number;
+    source: 'generate-token' | 'pasted-token' | 'environment-token';
+    referer?: string;
+    identity?: Identity;
+    renew?: () => Promise<{ token: string; expiresAt: number }>;
+  }): Promise<Identity> {
+    registerSecret(input.accessToken);
+    const credential: Credential = {
+      kind: 'user',
+      source: input.source,
+      portalUrl: this.profile.portalUrl.href,
+      username: input.identity?.username,
+      accessToken: input.accessToken,
+      accessExpiresAt: input.accessExpiresAt,
+      ...(input.referer ? { referer: input.referer } : {}),
+    };
+    const identity = input.identity ?? (await this.verifyIdentity(credential));
+    // A different sign-in replaces an OAuth session: drop its refresh token from memory (the stored
+    // copy stays until logout, so a restart goes back to it).
+    this.refresh = null;
+    this.identity = identity;
+    this.access = { ...credential, username: identity.username };
+    this.renewer = input.renew ?? null;
+    this.problem = null;
+    return identity;
+  }
+
+  private async renew(current: Credential, renewer: () => Promise<{ token: string; expiresAt: number }>): Promise<Credential> {
+    const next = await renewer();
+    registerSecret(next.token);
+    this.access = { ...current, accessToken: next.token, accessExpiresAt: next.expiresAt };
+    return this.access;
   }
 
   /** community/self (who) and portals/self (which org), with the new token, at the portal only. */
@@ -305,7 +357,8 @@ export class ProfileSession {
    * delete every stored copy (STORE-EXPLICIT-FALLBACK: "Sign-out deletes every copy").
    */
   async logout(): Promise<{ revoked: boolean; deleted: boolean }> {
-    const token = this.refresh?.token ?? this.access?.accessToken;
+    // Only OAuth tokens can be revoked; generateToken and app tokens cannot (arcgis-protocol.md §3).
+    const token = this.refresh?.token ?? (this.access?.source === 'oauth' ? this.access.accessToken : undefined);
     let revoked = false;
     if (token && this.profile.clientId) {
       await revokeToken(this.deps.http, {
@@ -319,6 +372,7 @@ export class ProfileSession {
     }
     this.access = null;
     this.refresh = null;
+    this.renewer = null;
     this.identity = null;
     this.problem = null;
     const deleted = await this.deps.store.delete(this.account);
@@ -327,7 +381,8 @@ export class ProfileSession {
 
   status(): SessionStatus {
     const now = this.now();
-    const signedIn = this.refresh !== null || (this.access !== null && this.access.accessExpiresAt > now);
+    const signedIn =
+      this.refresh !== null || (this.access !== null && (this.access.accessExpiresAt > now || this.renewer !== null));
     return {
       signedIn,
       identity: signedIn ? this.identity : null,
