@@ -75,7 +75,7 @@ export class KeychainStore implements SecretStore {
       // session-bus.ts found no bus either: say so plainly instead of libdbus's X11 autolaunch text.
       const noBus =
         this.platform !== 'darwin' && this.platform !== 'win32' && !process.env.DBUS_SESSION_BUS_ADDRESS
-          ? ' No D-Bus session bus found (DBUS_SESSION_BUS_ADDRESS is unset and there is no $XDG_RUNTIME_DIR/bus); pass DBUS_SESSION_BUS_ADDRESS to the server in your MCP client configuration.'
+          ? ' (no D-Bus session bus found: DBUS_SESSION_BUS_ADDRESS is unset and there is no $XDG_RUNTIME_DIR/bus; pass DBUS_SESSION_BUS_ADDRESS to the server in the MCP client configuration)'
           : '';
       const message =
         error instanceof KeychainCallError && error.reason === 'timeout'
