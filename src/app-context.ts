@@ -34,7 +34,7 @@ export function createAppContext(
     http,
     store,
     profiles,
-    access: new ServiceAccess(http, profiles),
+    access: new ServiceAccess(http, profiles, now),
     pending: new PendingSignIns(now),
     now,
   };

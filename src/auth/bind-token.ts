@@ -2,6 +2,7 @@ import type { OriginBoundToken } from '../arcgis/http-client.js';
 import { ArcGisMcpError } from '../errors.js';
 import type { Credential } from './credential.js';
 import type { HostPolicy } from './host-policy.js';
+import { isLoopbackHostname } from './service-url.js';
 
 /**
  * The only way to put a token on a request (style.md: "a SignedRequest can only be built by the
@@ -38,6 +39,18 @@ export function bindToken(
     origin: url.origin,
     ...(credential.referer ? { referer: credential.referer } : {}),
   };
+}
+
+/**
+ * A federated server's own token goes only to that server (its origin was verified through
+ * `owningSystemUrl`, federation.ts), never the portal token (arcgis-protocol.md §11).
+ */
+export function bindServerToken(serverToken: Credential, url: URL, verifiedServerRoot: URL): OriginBoundToken {
+  const secure = url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHostname(url.hostname));
+  if (url.origin !== verifiedServerRoot.origin || !secure || url.username || url.password) {
+    throw new ArcGisMcpError('ARCGIS_HOST_NOT_TRUSTED', `No token was sent: ${url.host} is not the verified federated server.`);
+  }
+  return { token: serverToken.accessToken, origin: url.origin };
 }
 
 export function appTokenRefused(): ArcGisMcpError {

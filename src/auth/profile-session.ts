@@ -122,6 +122,11 @@ export class ProfileSession {
     }
   }
 
+  /** Records why the profile is not signed in (shown by arcgis_whoami). */
+  reportProblem(text: string): void {
+    this.problem = text;
+  }
+
   /** True when a user session exists (in memory or restorable), whether or not its access token is fresh. */
   get hasUserSession(): boolean {
     return (

@@ -1,7 +1,8 @@
 import type { ArcGisHttpClient, Params } from '../arcgis/http-client.js';
 import { ArcGisMcpError, isArcGisMcpError } from '../errors.js';
-import { appTokenRefused, bindToken } from './bind-token.js';
+import { appTokenRefused, bindServerToken, bindToken } from './bind-token.js';
 import type { Credential } from './credential.js';
+import { FederatedServers } from './federation.js';
 import type { ProfileContext, ProfileRegistry } from './profile-registry.js';
 
 /**
@@ -24,6 +25,8 @@ export interface AccessRequest {
   params?: Params;
   /** Identifies the service for the "needs a token" memory: the FeatureServer/MapServer root. */
   serviceKey: string;
+  /** The ArcGIS Server root (before `/rest/services/`), for the federation check (§11). */
+  serverRoot?: URL;
   /** A profile the caller asked for; otherwise the one whose policy allows the host. */
   profile?: string | undefined;
   signal?: AbortSignal;
@@ -32,11 +35,15 @@ export interface AccessRequest {
 export class ServiceAccess {
   /** NET-PUBLIC-FIRST memory: service root → needs a token. Not a secret. */
   private readonly needsToken = new Map<string, boolean>();
+  private readonly federation: FederatedServers;
 
   constructor(
     private readonly http: ArcGisHttpClient,
     private readonly profiles: ProfileRegistry,
-  ) {}
+    now: () => number = Date.now,
+  ) {
+    this.federation = new FederatedServers(http, profiles, now);
+  }
 
   rememberedNeedsToken(serviceKey: string): boolean | undefined {
     return this.needsToken.get(serviceKey);
@@ -54,10 +61,14 @@ export class ServiceAccess {
         this.needsToken.set(req.serviceKey, true);
       }
     }
+    if (!owner && req.serverRoot) {
+      const fed = await this.federation.ownerOf(req.serverRoot, req.profile);
+      if (fed.owner) return this.requestAsFederated(req, fed.owner, req.serverRoot);
+    }
     if (!owner) {
       throw new ArcGisMcpError(
         'ARCGIS_HOST_NOT_TRUSTED',
-        `This service needs a signed-in user, but its host (${req.url.host}) does not belong to a configured portal, so no token is sent to it.`,
+        `This service needs a signed-in user, but its host (${req.url.host}) is neither a configured portal's nor a server federated with one, so no token is sent to it.`,
         {
           nextStep:
             'If the service belongs to the user\'s organisation, ask them to add its host to ARCGIS_TRUSTED_HOSTS (or configure a profile for its portal) and restart the server.',
@@ -84,6 +95,37 @@ export class ServiceAccess {
         const next: Credential | null = await owner.session.afterRejection(credential);
         if (!next) throw signInRequired(owner);
         credential = next;
+      }
+    }
+  }
+
+  /** A federated server: its own server token, never the portal token (§11). */
+  private async requestAsFederated(req: AccessRequest, owner: ProfileContext, serverRoot: URL): Promise<AccessResult> {
+    let user = await owner.session.userCredential();
+    if (!user) {
+      if (owner.app.configured) throw appTokenRefused();
+      throw signInRequired(owner);
+    }
+    for (let attempt = 0; ; attempt++) {
+      const serverToken = await this.federation.serverToken(owner, serverRoot, user);
+      try {
+        const body = await this.http.requestJson({
+          url: req.url,
+          method: req.method ?? 'GET',
+          ...(req.params ? { params: req.params } : {}),
+          token: bindServerToken(serverToken, req.url, serverRoot),
+          idempotent: true,
+          ...(req.signal ? { signal: req.signal } : {}),
+        });
+        return { body, as: { profile: owner.config.name, username: user.username ?? '' } };
+      } catch (e) {
+        const rejected =
+          isArcGisMcpError(e) && (e.code === 'ARCGIS_TOKEN_INVALID' || e.code === 'ARCGIS_SIGN_IN_REQUIRED');
+        if (!rejected || attempt > 0) throw explainAsUser(e, user, owner);
+        this.federation.invalidate(owner, serverRoot, user);
+        const fresh = await owner.session.userCredential();
+        if (!fresh) throw signInRequired(owner);
+        user = fresh;
       }
     }
   }

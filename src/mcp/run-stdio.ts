@@ -3,6 +3,8 @@ import { createAppContext } from '../app-context.js';
 import { loadConfig, loadEnv } from '../config.js';
 import { isArcGisMcpError } from '../errors.js';
 import { log } from '../log.js';
+import { applyEnvironmentCredentials } from '../auth/environment-sign-in.js';
+import { warnIfEnvFileNotIgnored } from '../env-file-check.js';
 import { createServer } from './server.js';
 
 /**
@@ -23,6 +25,8 @@ export async function runStdioServer(): Promise<void> {
   const server = createServer(ctx);
   // Restore sessions before accepting calls, so the first tool call already sees them.
   await ctx.profiles.restoreAll();
+  await applyEnvironmentCredentials(ctx.profiles.get(), ctx.http, config.credentials, log);
+  void warnIfEnvFileNotIgnored(config.envFile, log);
   const transport = new StdioServerTransport();
   await server.connect(transport);
   log.info('arcgis-mcp ready on stdio', {

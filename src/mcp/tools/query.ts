@@ -76,6 +76,7 @@ export function registerQuery(server: McpServer, ctx: AppContext): void {
     const { body } = await ctx.access.request({
       url: parts.layerUrl,
       serviceKey: parts.serviceRoot.href,
+      serverRoot: parts.serverRoot,
       profile,
       signal,
     });
@@ -109,6 +110,7 @@ export function registerQuery(server: McpServer, ctx: AppContext): void {
             method: 'GET',
             params,
             serviceKey: parts.serviceRoot.href,
+            serverRoot: parts.serverRoot,
             profile: args.profile,
             signal,
           });
@@ -189,7 +191,13 @@ export function registerQuery(server: McpServer, ctx: AppContext): void {
   async function explainServiceRoot(parts: ServiceUrlParts, profile: string | undefined, signal: AbortSignal): Promise<never> {
     let listing = '';
     try {
-      const { body } = await ctx.access.request({ url: parts.serviceRoot, serviceKey: parts.serviceRoot.href, profile, signal });
+      const { body } = await ctx.access.request({
+        url: parts.serviceRoot,
+        serviceKey: parts.serviceRoot.href,
+        serverRoot: parts.serverRoot,
+        profile,
+        signal,
+      });
       const svc = parseServiceInfo(body);
       const all = [...(svc.layers ?? []), ...(svc.tables ?? [])];
       listing = all.map((l) => `${parts.serviceRoot.href.replace(/\/+$/, '')}/${l.id} (${quoteUntrusted(l.name, 100)})`).join('; ');
