@@ -3,6 +3,7 @@ import type { AppContext } from '../app-context.js';
 import { SERVER_INSTRUCTIONS } from './instructions.js';
 import { registerAuthUrl } from './tools/auth-url.js';
 import { registerExchangeCode } from './tools/exchange-code.js';
+import { registerLogout } from './tools/logout.js';
 import { registerQuery } from './tools/query.js';
 import { registerWhoami } from './tools/whoami.js';
 
@@ -19,5 +20,6 @@ export function createServer(ctx: AppContext): McpServer {
   registerExchangeCode(server, ctx);
   registerWhoami(server, ctx);
   registerQuery(server, ctx);
+  registerLogout(server, ctx);
   return server;
 }
