@@ -24,7 +24,7 @@ export interface Run {
   stderr: string;
 }
 
-/** Runs a command without a shell; resolves with its exit code and output (never rejects on exit code). */
+/** Runs a command without a shell; resolves with its exit code and output (rejects only if it cannot start). */
 export function run(
   cmd: string,
   args: string[],
@@ -36,13 +36,10 @@ export function run(
       args,
       { env: options.env ?? process.env, timeout: 20_000 },
       (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') {
-          if (error.code === 'ENOENT') return reject(error);
-        }
+        if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') return reject(error);
         resolve({ code: child.exitCode, stdout, stderr });
       },
     );
-    if (options.input !== undefined) child.stdin?.end(options.input);
-    else child.stdin?.end();
+    child.stdin?.end(options.input ?? '');
   });
 }
