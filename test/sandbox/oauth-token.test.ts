@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../src/sandbox/sandbox.js';
 import type { RunningSandbox } from '../../src/sandbox/sandbox.js';
 import { appToken, getJson, OOB, pkcePair, postJson, rest, signIn, signInForCode } from './helpers.js';
+import type { Json } from './helpers.js';
 
 describe('oauth2/token', () => {
   let sandbox: RunningSandbox;
@@ -16,10 +17,7 @@ describe('oauth2/token', () => {
   });
   afterAll(() => sandbox.close());
 
-  const redeem = (
-    code: string,
-    extra: Record<string, string> = {},
-  ): Promise<Record<string, unknown> & { error?: Record<string, unknown> }> =>
+  const redeem = (code: string, extra: Record<string, string> = {}): Promise<Json> =>
     postJson(tokenUrl, {
       client_id: sandbox.info.clientId,
       grant_type: 'authorization_code',
@@ -28,8 +26,7 @@ describe('oauth2/token', () => {
       ...extra,
     });
 
-  const me = (token: string): Promise<Record<string, unknown>> =>
-    getJson(rest(sandbox, '/community/self'), { token });
+  const me = (token: string): Promise<Json> => getJson(rest(sandbox, '/community/self'), { token });
 
   it('authorization_code + PKCE S256 returns exactly the §3 body, no client_secret needed', async () => {
     const { verifier, challenge } = pkcePair();

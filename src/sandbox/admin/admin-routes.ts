@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defaultFaults } from '../faults/default-faults.js';
 import type { RequestContext } from '../http/request-context.js';
 import { json } from '../http/respond.js';
 import type { Reply } from '../http/respond.js';
@@ -50,6 +51,9 @@ export function routeAdmin(ctx: RequestContext, state: SandboxState): Reply {
         (value) => Object.assign(state.faults, value),
         () => state.faults,
       );
+    case 'POST /faults/reset':
+      Object.assign(state.faults, defaultFaults());
+      return json(state.faults, 'service');
     case 'GET /quirks':
       return json(state.quirks, 'service');
     case 'POST /quirks':
