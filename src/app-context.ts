@@ -1,4 +1,5 @@
 import { ArcGisHttpClient } from './arcgis/http-client.js';
+import { LocalSignIns } from './auth/local-sign-ins.js';
 import { PendingSignIns } from './auth/pending-sign-ins.js';
 import { ProfileRegistry } from './auth/profile-registry.js';
 import { ServiceAccess } from './auth/service-access.js';
@@ -16,6 +17,7 @@ export interface AppContext {
   profiles: ProfileRegistry;
   access: ServiceAccess;
   pending: PendingSignIns;
+  localSignIns: LocalSignIns;
   now: () => number;
 }
 
@@ -28,6 +30,7 @@ export function createAppContext(
   const http = overrides.http ?? new ArcGisHttpClient({ timeoutMs: config.requestTimeoutMs });
   const store = overrides.store ?? createSecretStore(config.tokenStore, { configDir: config.configDir });
   const profiles = new ProfileRegistry(config, { http, store, log, now });
+  const pending = new PendingSignIns(now);
   return {
     config,
     log,
@@ -35,7 +38,8 @@ export function createAppContext(
     store,
     profiles,
     access: new ServiceAccess(http, profiles, now),
-    pending: new PendingSignIns(now),
+    pending,
+    localSignIns: new LocalSignIns({ http, pending, log }),
     now,
   };
 }

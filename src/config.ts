@@ -55,7 +55,10 @@ export interface ServerConfig {
 export type Env = Record<string, string | undefined>;
 
 /** Reads `.env` from `cwd` (if present) under the real environment. */
-export function loadEnv(env: Env = process.env, cwd = process.cwd()): { env: Env; envFile: string | undefined } {
+export function loadEnv(
+  env: Env = process.env,
+  cwd = process.cwd(),
+): { env: Env; envFile: string | undefined } {
   const file = join(cwd, '.env');
   if (!existsSync(file)) return { env, envFile: undefined };
   const fromFile = parseEnv(readFileSync(file, 'utf8')) as Env;
@@ -92,9 +95,13 @@ function checkRedirectUri(value: string): string {
   }
   // RFC 8252 §7.3 and §8.3: loopback redirects use the IP literal and plain http.
   if (url.protocol !== 'http:' || !isLoopbackHostname(url.hostname)) {
-    throw new ArcGisMcpError('CONFIG_INVALID', 'ARCGIS_REDIRECT_URI must be out-of-band or a loopback http URL.', {
-      nextStep: `Use ${OOB_REDIRECT_URI} or http://127.0.0.1:<port>/callback (RFC 8252 §7.3).`,
-    });
+    throw new ArcGisMcpError(
+      'CONFIG_INVALID',
+      'ARCGIS_REDIRECT_URI must be out-of-band or a loopback http URL.',
+      {
+        nextStep: `Use ${OOB_REDIRECT_URI} or http://127.0.0.1:<port>/callback (RFC 8252 §7.3).`,
+      },
+    );
   }
   return value;
 }
@@ -120,7 +127,10 @@ const profileFileEntry = z
 const profilesFile = z
   .object({
     defaultProfile: z.string().min(1).optional(),
-    profiles: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'profile names: letters, digits, _ and -'), profileFileEntry),
+    profiles: z.record(
+      z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'profile names: letters, digits, _ and -'),
+      profileFileEntry,
+    ),
   })
   .strict();
 
@@ -136,7 +146,10 @@ function splitList(value: string | undefined): string[] {
  * ARCGIS_PROFILE or "default"); `config.json` in ARCGIS_CONFIG_DIR may define more. The file holds
  * no secret (STORE-KEYCHAIN-FIRST): a `clientSecret` or `password` key is refused, not ignored.
  */
-function readProfilesFile(configDir: string, env: Env): { file: string; parsed: z.infer<typeof profilesFile> } | undefined {
+function readProfilesFile(
+  configDir: string,
+  env: Env,
+): { file: string; parsed: z.infer<typeof profilesFile> } | undefined {
   const file = join(configDir, 'config.json');
   if (!existsSync(file)) return undefined;
   let json: unknown;
@@ -149,7 +162,8 @@ function readProfilesFile(configDir: string, env: Env): { file: string; parsed: 
   if (!r.success) {
     const issue = r.error.issues[0];
     const where = issue ? issue.path.join('.') : '';
-    const secretKey = issue?.code === 'unrecognized_keys' && issue.keys.some((k) => /secret|password|token/i.test(k));
+    const secretKey =
+      issue?.code === 'unrecognized_keys' && issue.keys.some((k) => /secret|password|token/i.test(k));
     throw new ArcGisMcpError(
       'CONFIG_INVALID',
       secretKey
@@ -170,7 +184,11 @@ export function loadConfig(source: { env: Env; envFile?: string | undefined }): 
   }
   const configDir = env.ARCGIS_CONFIG_DIR || defaultConfigDir(env);
   const globalTrusted = splitList(env.ARCGIS_TRUSTED_HOSTS);
-  const expirationMinutes = positiveInt(env.ARCGIS_REFRESH_EXPIRATION_MINUTES, 20_160, 'ARCGIS_REFRESH_EXPIRATION_MINUTES');
+  const expirationMinutes = positiveInt(
+    env.ARCGIS_REFRESH_EXPIRATION_MINUTES,
+    20_160,
+    'ARCGIS_REFRESH_EXPIRATION_MINUTES',
+  );
   const profiles: ProfileConfig[] = [];
 
   const fromFile = readProfilesFile(configDir, env);
@@ -190,7 +208,10 @@ export function loadConfig(source: { env: Env; envFile?: string | undefined }): 
   }
   for (const [name, p] of Object.entries(fromFile?.parsed.profiles ?? {})) {
     if (profiles.some((q) => q.name === name)) {
-      throw new ArcGisMcpError('CONFIG_INVALID', `Profile "${name}" is defined twice (environment and ${fromFile?.file}).`);
+      throw new ArcGisMcpError(
+        'CONFIG_INVALID',
+        `Profile "${name}" is defined twice (environment and ${fromFile?.file}).`,
+      );
     }
     const portalUrl = normalisePortalUrl(p.portalUrl);
     profiles.push({
@@ -208,7 +229,10 @@ export function loadConfig(source: { env: Env; envFile?: string | undefined }): 
   if (!first) throw new ArcGisMcpError('CONFIG_INVALID', 'No profile is configured.');
   const defaultProfile = fromFile?.parsed.defaultProfile ?? first.name;
   if (!profiles.some((p) => p.name === defaultProfile)) {
-    throw new ArcGisMcpError('CONFIG_INVALID', `defaultProfile "${defaultProfile}" is not a configured profile.`);
+    throw new ArcGisMcpError(
+      'CONFIG_INVALID',
+      `defaultProfile "${defaultProfile}" is not a configured profile.`,
+    );
   }
   return {
     profiles,

@@ -13,7 +13,9 @@ export function warnIfEnvFileNotIgnored(envFile: string | undefined, log: Logger
       // Exit 0: ignored. Exit 1: not ignored. 128 or spawn failure: no repository / no git.
       const code = (error as { code?: unknown } | null)?.code;
       if (code === 1) {
-        log.warn(`${envFile} is not ignored by git: add ".env" to .gitignore so that credentials are never committed.`);
+        log.warn(
+          `${envFile} is not ignored by git: add ".env" to .gitignore so that credentials are never committed.`,
+        );
         resolve(true);
       } else resolve(false);
     });

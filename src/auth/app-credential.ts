@@ -38,7 +38,11 @@ export class AppCredentialSource {
   }
 
   /** Keeps a token classified as an app's. It is still never sent to org content (NET-TWO-LEGGED). */
-  adopt(input: { accessToken: string; accessExpiresAt: number; source: 'pasted-token' | 'environment-token' }): void {
+  adopt(input: {
+    accessToken: string;
+    accessExpiresAt: number;
+    source: 'pasted-token' | 'environment-token';
+  }): void {
     registerSecret(input.accessToken);
     this.adopted = {
       kind: 'app',

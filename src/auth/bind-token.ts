@@ -45,10 +45,17 @@ export function bindToken(
  * A federated server's own token goes only to that server (its origin was verified through
  * `owningSystemUrl`, federation.ts), never the portal token (arcgis-protocol.md §11).
  */
-export function bindServerToken(serverToken: Credential, url: URL, verifiedServerRoot: URL): OriginBoundToken {
+export function bindServerToken(
+  serverToken: Credential,
+  url: URL,
+  verifiedServerRoot: URL,
+): OriginBoundToken {
   const secure = url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHostname(url.hostname));
   if (url.origin !== verifiedServerRoot.origin || !secure || url.username || url.password) {
-    throw new ArcGisMcpError('ARCGIS_HOST_NOT_TRUSTED', `No token was sent: ${url.host} is not the verified federated server.`);
+    throw new ArcGisMcpError(
+      'ARCGIS_HOST_NOT_TRUSTED',
+      `No token was sent: ${url.host} is not the verified federated server.`,
+    );
   }
   return { token: serverToken.accessToken, origin: url.origin };
 }
@@ -56,7 +63,7 @@ export function bindServerToken(serverToken: Credential, url: URL, verifiedServe
 export function appTokenRefused(): ArcGisMcpError {
   return new ArcGisMcpError(
     'ARCGIS_APP_TOKEN_REFUSED',
-    'This service needs a signed-in user, and the only credential available is an app token (2-legged: client credentials, an API key or an app\'s temporary token). App tokens represent the application, not a person, so they cannot see org-private content; the request was not sent.',
+    "This service needs a signed-in user, and the only credential available is an app token (2-legged: client credentials, an API key or an app's temporary token). App tokens represent the application, not a person, so they cannot see org-private content; the request was not sent.",
     {
       nextStep:
         'Sign the user in: call arcgis_auth_url and have the user open the link with their own ArcGIS account (SAML and MFA work there), then call arcgis_exchange_code.',

@@ -12,7 +12,14 @@ import type { HostPolicy } from './host-policy.js';
  * The token is sent only to the profile's portal, in the header.
  */
 export type TokenClass =
-  | { kind: 'user'; username: string; fullName: string | undefined; role: string | undefined; orgId: string | undefined; orgName: string | undefined }
+  | {
+      kind: 'user';
+      username: string;
+      fullName: string | undefined;
+      role: string | undefined;
+      orgId: string | undefined;
+      orgName: string | undefined;
+    }
   | { kind: 'app'; appId: string | undefined; appTitle: string | undefined; orgId: string | undefined };
 
 export async function classifyToken(
@@ -30,7 +37,8 @@ export async function classifyToken(
     });
   }
   const decision = policy.check(restUrl);
-  if (!decision.allowed) throw new ArcGisMcpError('CONFIG_INVALID', `The portal URL is not allowed: ${decision.why}`);
+  if (!decision.allowed)
+    throw new ArcGisMcpError('CONFIG_INVALID', `The portal URL is not allowed: ${decision.why}`);
   const bound = { token: trimmed, origin: restUrl.origin, ...(referer ? { referer } : {}) };
 
   const looksLikeApiKey = /^AA(PK|PT|TK)/.test(trimmed);
@@ -62,14 +70,23 @@ export async function classifyToken(
     throw e;
   }
   if (portal.appInfo) {
-    return { kind: 'app', appId: portal.appInfo.appId, appTitle: portal.appInfo.appTitle, orgId: portal.appInfo.orgId };
+    return {
+      kind: 'app',
+      appId: portal.appInfo.appId,
+      appTitle: portal.appInfo.appTitle,
+      orgId: portal.appInfo.orgId,
+    };
   }
   if (looksLikeApiKey) return { kind: 'app', appId: undefined, appTitle: undefined, orgId: portal.id };
   throw invalidToken();
 }
 
 function invalidToken(): ArcGisMcpError {
-  return new ArcGisMcpError('ARCGIS_TOKEN_INVALID', 'The portal does not accept this token (expired, revoked, or from another portal).', {
-    nextStep: 'Generate a new token, or sign in with ArcGIS instead.',
-  });
+  return new ArcGisMcpError(
+    'ARCGIS_TOKEN_INVALID',
+    'The portal does not accept this token (expired, revoked, or from another portal).',
+    {
+      nextStep: 'Generate a new token, or sign in with ArcGIS instead.',
+    },
+  );
 }

@@ -7,11 +7,7 @@
 export type CredentialKind = 'user' | 'app';
 
 export type CredentialSource =
-  | 'oauth'
-  | 'generate-token'
-  | 'pasted-token'
-  | 'environment-token'
-  | 'client-credentials';
+  'oauth' | 'generate-token' | 'pasted-token' | 'environment-token' | 'client-credentials';
 
 export interface Credential {
   readonly kind: CredentialKind;
@@ -27,6 +23,8 @@ export interface Credential {
   readonly referer?: string;
 }
 
-export function isUserCredential(c: Credential | null | undefined): c is Credential & { kind: 'user'; username: string } {
+export function isUserCredential(
+  c: Credential | null | undefined,
+): c is Credential & { kind: 'user'; username: string } {
   return !!c && c.kind === 'user' && typeof c.username === 'string';
 }

@@ -24,8 +24,13 @@ export async function applyEnvironmentCredentials(
   if (p.session.hasUserSession) return;
   try {
     if (credentials.username && credentials.password) {
-      const who = await signInWithPassword(p, http, credentials.username, credentials.password, { keepRenewing: true });
-      log.info('signed in from ARCGIS_USERNAME/ARCGIS_PASSWORD', { profile: p.config.name, username: who.username });
+      const who = await signInWithPassword(p, http, credentials.username, credentials.password, {
+        keepRenewing: true,
+      });
+      log.info('signed in from ARCGIS_USERNAME/ARCGIS_PASSWORD', {
+        profile: p.config.name,
+        username: who.username,
+      });
     } else if (credentials.username || credentials.password) {
       p.session.reportProblem('ARCGIS_USERNAME and ARCGIS_PASSWORD must be set together; neither was used.');
     }
@@ -34,7 +39,9 @@ export async function applyEnvironmentCredentials(
       log.info('token from the environment classified', { profile: p.config.name, kind: cls.kind });
     }
   } catch (e) {
-    const text = isArcGisMcpError(e) ? e.toUserText() : 'The credentials from the environment could not be used.';
+    const text = isArcGisMcpError(e)
+      ? e.toUserText()
+      : 'The credentials from the environment could not be used.';
     p.session.reportProblem(`Environment credentials: ${text}`);
     log.warn('environment credentials failed', { profile: p.config.name, error: e });
   }

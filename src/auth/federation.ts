@@ -36,7 +36,10 @@ export class FederatedServers {
   ) {}
 
   /** The profile whose portal owns the server at `serverRoot`, or null (unfederated, or federated elsewhere). */
-  async ownerOf(serverRoot: URL, requested?: string): Promise<{ owner: ProfileContext | null; owningSystemUrl: string | null }> {
+  async ownerOf(
+    serverRoot: URL,
+    requested?: string,
+  ): Promise<{ owner: ProfileContext | null; owningSystemUrl: string | null }> {
     const key = normaliseRoot(serverRoot);
     let entry = this.infoByRoot.get(key);
     if (!entry || this.now() - entry.at > INFO_TTL_MS) {
@@ -61,7 +64,8 @@ export class FederatedServers {
   serverToken(owner: ProfileContext, serverRoot: URL, user: Credential): Promise<Credential> {
     const key = `${owner.config.name}|${user.username ?? ''}|${normaliseRoot(serverRoot)}`;
     const cached = this.tokens.get(key);
-    if (cached && cached.accessExpiresAt - this.now() > SERVER_TOKEN_MARGIN_MS) return Promise.resolve(cached);
+    if (cached && cached.accessExpiresAt - this.now() > SERVER_TOKEN_MARGIN_MS)
+      return Promise.resolve(cached);
     let pending = this.inFlight.get(key);
     if (!pending) {
       pending = this.mint(owner, serverRoot, user)
@@ -106,7 +110,11 @@ export class FederatedServers {
       throw new ArcGisMcpError(
         'ARCGIS_PERMISSION_DENIED',
         `The portal would not issue a token for the federated server ${serverRoot.host}${isArcGisMcpError(e) ? ` (${e.message})` : ''}.`,
-        { cause: e, nextStep: 'Ask an ArcGIS administrator whether this server is federated with the portal and the user may use it.' },
+        {
+          cause: e,
+          nextStep:
+            'Ask an ArcGIS administrator whether this server is federated with the portal and the user may use it.',
+        },
       );
     });
     registerSecret(t.token);

@@ -79,11 +79,13 @@ export class PendingSignIns {
    * expires after 10 minutes; a code from any other sign-in fails PKCE at the portal because the
    * verifier will not match (RFC 7636 §4.6).
    */
-  takeLatest(profile: string, redirectUri: string): ValidatedSignIn {
+  takeLatest(profile: string, redirectUri?: string): ValidatedSignIn {
     this.sweep();
+    const matches = (p: PendingSignIn) =>
+      p.profile === profile && (redirectUri === undefined || p.redirectUri === redirectUri);
     let latest: PendingSignIn | undefined;
     for (const p of this.byState.values()) {
-      if (p.profile === profile && p.redirectUri === redirectUri && (!latest || p.createdAt >= latest.createdAt)) {
+      if (matches(p) && (!latest || p.createdAt >= latest.createdAt)) {
         latest = p;
       }
     }
@@ -91,12 +93,15 @@ export class PendingSignIns {
       throw new ArcGisMcpError(
         'OAUTH_NO_PENDING_SIGN_IN',
         'There is no sign-in waiting for a code (none was started, it was already used, or it is older than 10 minutes).',
-        { nextStep: 'Call arcgis_auth_url, have the user sign in with the new link, then call arcgis_exchange_code with the new code.' },
+        {
+          nextStep:
+            'Call arcgis_auth_url, have the user sign in with the new link, then call arcgis_exchange_code with the new code.',
+        },
       );
     }
     // Taking the newest retires the older ones too: only one OOB sign-in per profile is live.
     for (const [state, p] of this.byState) {
-      if (p.profile === profile && p.redirectUri === redirectUri) this.byState.delete(state);
+      if (matches(p)) this.byState.delete(state);
     }
     return latest as ValidatedSignIn;
   }

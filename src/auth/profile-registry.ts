@@ -23,7 +23,10 @@ export class ProfileRegistry {
   private readonly contexts = new Map<string, ProfileContext>();
   readonly defaultName: string;
 
-  constructor(config: ServerConfig, deps: { http: ArcGisHttpClient; store: SecretStore; log: Logger; now?: () => number }) {
+  constructor(
+    config: ServerConfig,
+    deps: { http: ArcGisHttpClient; store: SecretStore; log: Logger; now?: () => number },
+  ) {
     this.defaultName = config.defaultProfile;
     for (const profile of config.profiles) {
       const policy = HostPolicy.forPortal(profile.portalUrl, { trustedHosts: profile.trustedHosts });

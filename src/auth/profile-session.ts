@@ -234,7 +234,10 @@ export class ProfileSession {
       });
       const username = grant.username ?? this.identity?.username;
       if (!grant.refreshToken || !username) {
-        throw new ArcGisMcpError('ARCGIS_BAD_RESPONSE', 'The portal rotated the session but returned no refresh token.');
+        throw new ArcGisMcpError(
+          'ARCGIS_BAD_RESPONSE',
+          'The portal rotated the session but returned no refresh token.',
+        );
       }
       registerSecret(grant.refreshToken);
       // Keep the new token in memory first: the old one is already dead at the portal.
@@ -278,14 +281,20 @@ export class ProfileSession {
     };
     const identity = await this.verifyIdentity(provisional);
     if (grant.username && grant.username !== identity.username) {
-      throw new ArcGisMcpError('ARCGIS_BAD_RESPONSE', 'The portal reported two different users for one sign-in.');
+      throw new ArcGisMcpError(
+        'ARCGIS_BAD_RESPONSE',
+        'The portal reported two different users for one sign-in.',
+      );
     }
     this.identity = identity;
     this.access = { ...provisional, username: identity.username };
     this.renewer = null;
     this.problem = null;
     if (grant.refreshToken) {
-      this.refresh = { token: grant.refreshToken, expiresAt: grant.refreshExpiresAt ?? grant.accessExpiresAt };
+      this.refresh = {
+        token: grant.refreshToken,
+        expiresAt: grant.refreshExpiresAt ?? grant.accessExpiresAt,
+      };
       await this.save(identity.username);
     }
     return identity;
@@ -326,7 +335,10 @@ export class ProfileSession {
     return identity;
   }
 
-  private async renew(current: Credential, renewer: () => Promise<{ token: string; expiresAt: number }>): Promise<Credential> {
+  private async renew(
+    current: Credential,
+    renewer: () => Promise<{ token: string; expiresAt: number }>,
+  ): Promise<Credential> {
     const next = await renewer();
     registerSecret(next.token);
     this.access = { ...current, accessToken: next.token, accessExpiresAt: next.expiresAt };
@@ -353,7 +365,8 @@ export class ProfileSession {
   async whoami(): Promise<Identity | null> {
     const credential = await this.userCredential();
     if (!credential) return null;
-    if (!this.identity || this.identity.orgName === undefined) this.identity = await this.verifyIdentity(credential);
+    if (!this.identity || this.identity.orgName === undefined)
+      this.identity = await this.verifyIdentity(credential);
     return this.identity;
   }
 
@@ -363,7 +376,8 @@ export class ProfileSession {
    */
   async logout(): Promise<{ revoked: boolean; deleted: boolean }> {
     // Only OAuth tokens can be revoked; generateToken and app tokens cannot (arcgis-protocol.md §3).
-    const token = this.refresh?.token ?? (this.access?.source === 'oauth' ? this.access.accessToken : undefined);
+    const token =
+      this.refresh?.token ?? (this.access?.source === 'oauth' ? this.access.accessToken : undefined);
     let revoked = false;
     if (token && this.profile.clientId) {
       await revokeToken(this.deps.http, {
@@ -387,7 +401,8 @@ export class ProfileSession {
   status(): SessionStatus {
     const now = this.now();
     const signedIn =
-      this.refresh !== null || (this.access !== null && (this.access.accessExpiresAt > now || this.renewer !== null));
+      this.refresh !== null ||
+      (this.access !== null && (this.access.accessExpiresAt > now || this.renewer !== null));
     return {
       signedIn,
       identity: signedIn ? this.identity : null,
@@ -418,7 +433,13 @@ export class ProfileSession {
     registerSecret(stored.refreshToken);
     this.refresh = { token: stored.refreshToken, expiresAt: stored.refreshExpiresAt };
     if (this.identity?.username !== stored.username) {
-      this.identity = { username: stored.username, fullName: undefined, role: undefined, orgId: undefined, orgName: undefined };
+      this.identity = {
+        username: stored.username,
+        fullName: undefined,
+        role: undefined,
+        orgId: undefined,
+        orgName: undefined,
+      };
     }
     this.access = null;
   }
@@ -500,9 +521,13 @@ export class ProfileSession {
   }
 
   private signInRequired(): ArcGisMcpError {
-    return new ArcGisMcpError('ARCGIS_SIGN_IN_REQUIRED', `Nobody is signed in to profile "${this.profile.name}".`, {
-      nextStep: 'Call arcgis_auth_url and ask the user to sign in with the link.',
-    });
+    return new ArcGisMcpError(
+      'ARCGIS_SIGN_IN_REQUIRED',
+      `Nobody is signed in to profile "${this.profile.name}".`,
+      {
+        nextStep: 'Call arcgis_auth_url and ask the user to sign in with the link.',
+      },
+    );
   }
 }
 

@@ -71,7 +71,7 @@ export class ServiceAccess {
         `This service needs a signed-in user, but its host (${req.url.host}) is neither a configured portal's nor a server federated with one, so no token is sent to it.`,
         {
           nextStep:
-            'If the service belongs to the user\'s organisation, ask them to add its host to ARCGIS_TRUSTED_HOSTS (or configure a profile for its portal) and restart the server.',
+            "If the service belongs to the user's organisation, ask them to add its host to ARCGIS_TRUSTED_HOSTS (or configure a profile for its portal) and restart the server.",
         },
       );
     }
@@ -100,7 +100,11 @@ export class ServiceAccess {
   }
 
   /** A federated server: its own server token, never the portal token (§11). */
-  private async requestAsFederated(req: AccessRequest, owner: ProfileContext, serverRoot: URL): Promise<AccessResult> {
+  private async requestAsFederated(
+    req: AccessRequest,
+    owner: ProfileContext,
+    serverRoot: URL,
+  ): Promise<AccessResult> {
     let user = await owner.session.userCredential();
     if (!user) {
       if (owner.app.configured) throw appTokenRefused();
@@ -144,7 +148,9 @@ export class ServiceAccess {
 
 /** 499 Token Required and 403 mean "needs a user" on an anonymous request (product.md step 2). */
 function needsUser(e: unknown): boolean {
-  return isArcGisMcpError(e) && (e.code === 'ARCGIS_SIGN_IN_REQUIRED' || e.code === 'ARCGIS_PERMISSION_DENIED');
+  return (
+    isArcGisMcpError(e) && (e.code === 'ARCGIS_SIGN_IN_REQUIRED' || e.code === 'ARCGIS_PERMISSION_DENIED')
+  );
 }
 
 export function signInRequired(owner: ProfileContext): ArcGisMcpError {

@@ -44,16 +44,24 @@ export async function runTool(
         const onAbort = () =>
           reject(
             deadline.aborted
-              ? new ArcGisMcpError('ARCGIS_TIMEOUT', `${options.name} did not finish within ${Math.round(options.deadlineMs / 1000)} s.`, {
-                  nextStep: 'Try again, with a smaller limit or a narrower where clause.',
-                })
+              ? new ArcGisMcpError(
+                  'ARCGIS_TIMEOUT',
+                  `${options.name} did not finish within ${Math.round(options.deadlineMs / 1000)} s.`,
+                  {
+                    nextStep: 'Try again, with a smaller limit or a narrower where clause.',
+                  },
+                )
               : new ArcGisMcpError('CANCELLED', `${options.name} was cancelled.`),
           );
         if (signal.aborted) onAbort();
         else signal.addEventListener('abort', onAbort, { once: true });
       }),
     ]);
-    options.log.debug('tool done', { tool: options.name, ms: Date.now() - started, isError: !!result.isError });
+    options.log.debug('tool done', {
+      tool: options.name,
+      ms: Date.now() - started,
+      isError: !!result.isError,
+    });
     return result;
   } catch (e) {
     options.log.info('tool failed', {

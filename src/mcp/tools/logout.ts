@@ -32,19 +32,30 @@ export function registerLogout(server: McpServer, ctx: AppContext): void {
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
     },
     async ({ profile }, extra) =>
-      runTool({ name: 'arcgis_logout', deadlineMs: ctx.config.toolDeadlineMs, signal: extra.signal, log: ctx.log }, async () => {
-        const targets = profile ? [ctx.profiles.get(profile)] : ctx.profiles.all();
-        const profiles = [];
-        for (const p of targets) {
-          ctx.pending.cancel(p.config.name);
-          const r = await p.session.logout();
-          p.app.forget();
-          profiles.push({ profile: p.config.name, revokedAtPortal: r.revoked, deletedFromStore: r.deleted, store: ctx.store.describe() });
-        }
-        const summary = profiles
-          .map((r) => `${r.profile}: signed out${r.revokedAtPortal ? ' (session revoked at the portal)' : ''}${r.deletedFromStore ? `; refresh token deleted from ${r.store}` : ''}`)
-          .join('\n');
-        return okResult({ profiles }, summary);
-      }),
+      runTool(
+        { name: 'arcgis_logout', deadlineMs: ctx.config.toolDeadlineMs, signal: extra.signal, log: ctx.log },
+        async () => {
+          const targets = profile ? [ctx.profiles.get(profile)] : ctx.profiles.all();
+          const profiles = [];
+          for (const p of targets) {
+            ctx.pending.cancel(p.config.name);
+            const r = await p.session.logout();
+            p.app.forget();
+            profiles.push({
+              profile: p.config.name,
+              revokedAtPortal: r.revoked,
+              deletedFromStore: r.deleted,
+              store: ctx.store.describe(),
+            });
+          }
+          const summary = profiles
+            .map(
+              (r) =>
+                `${r.profile}: signed out${r.revokedAtPortal ? ' (session revoked at the portal)' : ''}${r.deletedFromStore ? `; refresh token deleted from ${r.store}` : ''}`,
+            )
+            .join('\n');
+          return okResult({ profiles }, summary);
+        },
+      ),
   );
 }

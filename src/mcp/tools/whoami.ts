@@ -82,17 +82,20 @@ export function registerWhoami(server: McpServer, ctx: AppContext): void {
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
     },
     async ({ profile }, extra) =>
-      runTool({ name: 'arcgis_whoami', deadlineMs: ctx.config.toolDeadlineMs, signal: extra.signal, log: ctx.log }, async () => {
-        const targets = profile ? [ctx.profiles.get(profile)] : ctx.profiles.all();
-        const profiles = await Promise.all(targets.map(describeProfile));
-        const summary = profiles
-          .map((s) =>
-            s.signedIn
-              ? `${s.profile}: signed in to ${new URL(s.portalUrl).host} as ${s.username ?? '?'}${s.role ? ` (${s.role})` : ''}`
-              : `${s.profile}: not signed in to ${new URL(s.portalUrl).host}${s.problem ? ` — ${s.problem}` : ''}`,
-          )
-          .join('\n');
-        return okResult({ profiles }, summary);
-      }),
+      runTool(
+        { name: 'arcgis_whoami', deadlineMs: ctx.config.toolDeadlineMs, signal: extra.signal, log: ctx.log },
+        async () => {
+          const targets = profile ? [ctx.profiles.get(profile)] : ctx.profiles.all();
+          const profiles = await Promise.all(targets.map(describeProfile));
+          const summary = profiles
+            .map((s) =>
+              s.signedIn
+                ? `${s.profile}: signed in to ${new URL(s.portalUrl).host} as ${s.username ?? '?'}${s.role ? ` (${s.role})` : ''}`
+                : `${s.profile}: not signed in to ${new URL(s.portalUrl).host}${s.problem ? ` — ${s.problem}` : ''}`,
+            )
+            .join('\n');
+          return okResult({ profiles }, summary);
+        },
+      ),
   );
 }
