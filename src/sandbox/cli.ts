@@ -47,7 +47,17 @@ export async function runSandboxCli(argv: string[], io: SandboxCliIo = processIo
   }
   // Listen for signals before the ready line: a test may signal as soon as it reads it.
   const stopped = io.stopped();
-  const sandbox = await startSandbox(parsed.options);
+  let sandbox: Awaited<ReturnType<typeof startSandbox>>;
+  try {
+    sandbox = await startSandbox(parsed.options);
+  } catch (error) {
+    // e.g. EADDRINUSE for --port: no ready line, a readable reason, a non-zero exit.
+    io.stderr(
+      `arcgis-mcp sandbox: cannot start: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    io.exit(1);
+    return;
+  }
   io.stdout(`${JSON.stringify(sandbox.info)}\n`);
   io.stderr(
     `ArcGIS sandbox ready: portal ${sandbox.info.portalUrl}\n` +

@@ -99,6 +99,20 @@ describe('runSandboxCli (in process)', () => {
     await expect(http(`${info.portalUrl}/sharing/rest?f=json`)).rejects.toThrow();
   });
 
+  it('a busy port: reason on stderr, no ready line, exit 1', async () => {
+    const holder = fakeIo();
+    const running = runSandboxCli(['--port', '0'], holder.io);
+    await expect.poll(() => holder.out.length).toBe(1);
+    const port = new URL(JSON.parse(holder.out.join('')).portalUrl).port;
+    const fake = fakeIo();
+    await runSandboxCli(['--port', port], fake.io);
+    expect(fake.codes).toEqual([1]);
+    expect(fake.out).toEqual([]);
+    expect(fake.err.join('')).toContain('EADDRINUSE');
+    holder.stop();
+    await running;
+  });
+
   it('bad flags: message on stderr, nothing on stdout, exit 2', async () => {
     const fake = fakeIo();
     await runSandboxCli(['--bogus'], fake.io);
