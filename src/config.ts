@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { OOB_REDIRECT_URI } from './arcgis/oauth.js';
-import { isLoopbackHostname, parseHttpUrl } from './auth/service-url.js';
+import { parseHttpUrl } from './auth/service-url.js';
 import type { SecretStoreKind } from './auth/store/secret-store.js';
 import { ArcGisMcpError } from './errors.js';
 
@@ -94,7 +94,8 @@ function checkRedirectUri(value: string): string {
     });
   }
   // RFC 8252 §7.3 and §8.3: loopback redirects use the IP literal and plain http.
-  if (url.protocol !== 'http:' || !isLoopbackHostname(url.hostname)) {
+  // The listener binds 127.0.0.1 only (AUTH-LOOPBACK); `localhost` may resolve to ::1 (RFC 8252 §8.3).
+  if (url.protocol !== 'http:' || url.hostname !== '127.0.0.1') {
     throw new ArcGisMcpError(
       'CONFIG_INVALID',
       'ARCGIS_REDIRECT_URI must be out-of-band or a loopback http URL.',

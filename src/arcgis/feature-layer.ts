@@ -52,7 +52,12 @@ const queryPage = z
     objectIdFieldName: z.string().optional(),
     fields: z.array(field).optional(),
     features: z.array(
-      z.object({ attributes: z.record(z.string(), z.unknown()).optional(), geometry: z.unknown().optional() }).loose(),
+      z
+        .object({
+          attributes: z.record(z.string(), z.unknown()).optional(),
+          geometry: z.unknown().optional(),
+        })
+        .loose(),
     ),
     exceededTransferLimit: z.boolean().optional(),
   })
@@ -61,22 +66,30 @@ export type QueryPage = z.infer<typeof queryPage>;
 
 const countAnswer = z.object({ count: z.number() }).loose();
 const idsAnswer = z
-  .object({ objectIdFieldName: z.string().optional(), objectIds: z.array(z.union([z.number(), z.string()])).nullable() })
+  .object({
+    objectIdFieldName: z.string().optional(),
+    objectIds: z.array(z.union([z.number(), z.string()])).nullable(),
+  })
   .loose();
 
 export function parseLayerInfo(body: unknown): LayerInfo {
   const r = layerInfo.safeParse(body);
   if (!r.success || (!r.data.fields && !r.data.type && !r.data.name)) {
-    throw new ArcGisMcpError('ARCGIS_NOT_A_SERVICE', 'The URL answered, but not with a feature layer or table description.', {
-      nextStep: 'Use the URL of a layer or table, ending in …/FeatureServer/<layer id>.',
-    });
+    throw new ArcGisMcpError(
+      'ARCGIS_NOT_A_SERVICE',
+      'The URL answered, but not with a feature layer or table description.',
+      {
+        nextStep: 'Use the URL of a layer or table, ending in …/FeatureServer/<layer id>.',
+      },
+    );
   }
   return r.data;
 }
 
 export function parseServiceInfo(body: unknown): ServiceInfo {
   const r = serviceInfo.safeParse(body);
-  if (!r.success) throw new ArcGisMcpError('ARCGIS_NOT_A_SERVICE', 'The URL did not answer like an ArcGIS service.');
+  if (!r.success)
+    throw new ArcGisMcpError('ARCGIS_NOT_A_SERVICE', 'The URL did not answer like an ArcGIS service.');
   return r.data;
 }
 
@@ -152,10 +165,11 @@ export async function collectRows(
   let offset = window.offset;
   let pages = 0;
   let hasMore = false;
+  const seenFirstIds = new Set<unknown>();
   while (features.length < window.limit) {
     const want = Math.min(maxRecordCount, window.limit - features.length);
-    // Ask for one row more on the last page so that "more rows remain" is exact even on servers
-    // whose exceededTransferLimit is unreliable (§12).
+    // Ask for one row more than needed when the cap allows, so that "more rows remain" is exact
+    // even on servers whose exceededTransferLimit is unreliable (§12).
     const ask = supportsPagination ? Math.min(maxRecordCount, want + 1) : want;
     const page = parseQueryPage(
       await fetchJson({
@@ -166,23 +180,33 @@ export async function collectRows(
     pages++;
     fields ??= page.fields;
     const rows = page.features;
-    const take = rows.slice(0, want);
-    features.push(...take);
-    offset += take.length;
     if (!supportsPagination) {
-      hasMore = page.exceededTransferLimit === true;
+      // One query, no resultRecordCount: the server may return more than we want (§12).
+      features.push(...rows.slice(0, want));
+      hasMore = rows.length > want || page.exceededTransferLimit === true;
       break;
     }
+    // §11/§12: a server that ignores resultOffset returns the same page again. Detect it by the
+    // first object id and fall back to object-id paging rather than returning duplicates.
+    const oidField = layer.objectIdField ?? page.objectIdFieldName;
+    const firstId = oidField !== undefined ? rows[0]?.attributes?.[oidField] : undefined;
+    if (firstId !== undefined && seenFirstIds.has(firstId)) {
+      return collectByObjectIds(fetchJson, maxRecordCount, options, window);
+    }
+    if (firstId !== undefined) seenFirstIds.add(firstId);
+    features.push(...rows.slice(0, want));
+    offset += Math.min(rows.length, want);
     if (rows.length > want) {
       hasMore = true;
       break;
     }
-    if (rows.length < ask && page.exceededTransferLimit !== true) {
+    if (rows.length === 0 || (rows.length < ask && page.exceededTransferLimit !== true)) {
       hasMore = false;
       break;
     }
-    if (rows.length === 0) break;
-    hasMore = page.exceededTransferLimit === true || rows.length === ask;
+    // A full page at the cap: trust exceededTransferLimit when the server sends it, otherwise
+    // assume more rows may remain (the next page, if asked for, settles it).
+    hasMore = page.exceededTransferLimit ?? rows.length === ask;
     if (!hasMore) break;
   }
   return { features, fields, hasMore, pages, orderIgnored: false };
@@ -202,7 +226,10 @@ async function collectByObjectIds(
   for (let i = 0; i < slice.length; i += chunkSize) {
     const chunk = slice.slice(i, i + chunkSize);
     const page = parseQueryPage(
-      await fetchJson({ ...baseQueryParams({ ...options, orderByFields: undefined }), objectIds: chunk.join(',') }),
+      await fetchJson({
+        ...baseQueryParams({ ...options, orderByFields: undefined }),
+        objectIds: chunk.join(','),
+      }),
     );
     pages++;
     fields ??= page.fields;

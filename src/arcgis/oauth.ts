@@ -65,7 +65,8 @@ function toGrant(body: unknown, now: number, what: string): TokenGrant {
     accessExpiresAt: now + r.expires_in * 1000,
     username: r.username,
     refreshToken: r.refresh_token,
-    refreshExpiresAt: r.refresh_token_expires_in === undefined ? undefined : now + r.refresh_token_expires_in * 1000,
+    refreshExpiresAt:
+      r.refresh_token_expires_in === undefined ? undefined : now + r.refresh_token_expires_in * 1000,
   };
 }
 
@@ -178,14 +179,21 @@ export interface GeneratedToken {
 function toGenerated(body: unknown): GeneratedToken {
   // arcgis-rest-js does not recognise an answer without both `token` and `expires` (§11); nor do we.
   const parsed = generateTokenResponse.safeParse(body);
-  if (!parsed.success) throw new ArcGisMcpError('ARCGIS_BAD_RESPONSE', 'generateToken did not return a token.');
+  if (!parsed.success)
+    throw new ArcGisMcpError('ARCGIS_BAD_RESPONSE', 'generateToken did not return a token.');
   return { token: parsed.data.token, expiresAt: parsed.data.expires };
 }
 
 /** generateToken with username and password, bound to a referer (§4). */
 export async function generateUserToken(
   http: ArcGisHttpClient,
-  input: { tokenServicesUrl: URL; username: string; password: string; referer: string; expirationMinutes?: number },
+  input: {
+    tokenServicesUrl: URL;
+    username: string;
+    password: string;
+    referer: string;
+    expirationMinutes?: number;
+  },
 ): Promise<GeneratedToken> {
   const body = await http.requestJson({
     url: input.tokenServicesUrl,

@@ -22,7 +22,11 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 };
 
 /** Delay before retry number `attempt` (0-based), or null when the server asked for more than we wait. */
-export function backoffDelayMs(attempt: number, policy: RetryPolicy, retryAfterSeconds?: number): number | null {
+export function backoffDelayMs(
+  attempt: number,
+  policy: RetryPolicy,
+  retryAfterSeconds?: number,
+): number | null {
   if (retryAfterSeconds !== undefined) {
     const ms = retryAfterSeconds * 1000;
     return ms > policy.maxRetryAfterMs ? null : ms;

@@ -177,11 +177,15 @@ export class ProfileSession {
     if (rt.expiresAt <= this.now()) return this.expire('The refresh token has expired.');
     try {
       if (rt.expiresAt - this.now() < REFRESH_ROTATION_MARGIN_MS) return await this.rotate();
-      const grant = await refreshAccessToken(this.deps.http, {
-        restUrl: this.profile.restUrl,
-        clientId: this.clientId(),
-        refreshToken: rt.token,
-      });
+      const grant = await refreshAccessToken(
+        this.deps.http,
+        {
+          restUrl: this.profile.restUrl,
+          clientId: this.clientId(),
+          refreshToken: rt.token,
+        },
+        this.now(),
+      );
       return this.setAccess(grant, this.identity?.username);
     } catch (e) {
       if (!isDeadRefreshToken(e)) throw e;
@@ -190,11 +194,15 @@ export class ProfileSession {
       const stored = await this.readStored().catch(() => null);
       if (stored && stored.refreshToken !== rt.token && stored.refreshExpiresAt > this.now()) {
         this.adopt(stored);
-        const grant = await refreshAccessToken(this.deps.http, {
-          restUrl: this.profile.restUrl,
-          clientId: this.clientId(),
-          refreshToken: stored.refreshToken,
-        }).catch((e2: unknown) => {
+        const grant = await refreshAccessToken(
+          this.deps.http,
+          {
+            restUrl: this.profile.restUrl,
+            clientId: this.clientId(),
+            refreshToken: stored.refreshToken,
+          },
+          this.now(),
+        ).catch((e2: unknown) => {
           if (isDeadRefreshToken(e2)) return null;
           throw e2;
         });
@@ -217,21 +225,29 @@ export class ProfileSession {
         // Someone rotated while we waited for the lock: use theirs.
         this.adopt(stored);
         if (stored.refreshExpiresAt - this.now() >= REFRESH_ROTATION_MARGIN_MS) {
-          const grant = await refreshAccessToken(this.deps.http, {
-            restUrl: this.profile.restUrl,
-            clientId: this.clientId(),
-            refreshToken: stored.refreshToken,
-          });
+          const grant = await refreshAccessToken(
+            this.deps.http,
+            {
+              restUrl: this.profile.restUrl,
+              clientId: this.clientId(),
+              refreshToken: stored.refreshToken,
+            },
+            this.now(),
+          );
           return this.setAccess(grant, stored.username);
         }
       }
       const from = this.refresh ?? current;
-      const grant = await exchangeRefreshToken(this.deps.http, {
-        restUrl: this.profile.restUrl,
-        clientId: this.clientId(),
-        redirectUri: this.profile.redirectUri,
-        refreshToken: from.token,
-      });
+      const grant = await exchangeRefreshToken(
+        this.deps.http,
+        {
+          restUrl: this.profile.restUrl,
+          clientId: this.clientId(),
+          redirectUri: this.profile.redirectUri,
+          refreshToken: from.token,
+        },
+        this.now(),
+      );
       const username = grant.username ?? this.identity?.username;
       if (!grant.refreshToken || !username) {
         throw new ArcGisMcpError(
@@ -256,13 +272,17 @@ export class ProfileSession {
    */
   async completeOAuth(pending: ValidatedSignIn, code: string): Promise<Identity> {
     registerSecret(code);
-    const grant = await redeemAuthorizationCode(this.deps.http, {
-      restUrl: this.profile.restUrl,
-      clientId: pending.clientId,
-      code,
-      redirectUri: pending.redirectUri,
-      codeVerifier: pending.codeVerifier,
-    }).catch((e: unknown) => {
+    const grant = await redeemAuthorizationCode(
+      this.deps.http,
+      {
+        restUrl: this.profile.restUrl,
+        clientId: pending.clientId,
+        code,
+        redirectUri: pending.redirectUri,
+        codeVerifier: pending.codeVerifier,
+      },
+      this.now(),
+    ).catch((e: unknown) => {
       throw codeRejected(e);
     });
     return this.acceptUserGrant(grant);

@@ -6,6 +6,7 @@ import type { AppContext } from '../../app-context.js';
 import type { LocalAuthServer, SignInOutcome } from '../../auth/local-sign-in/types.js';
 import type { ValidatedSignIn } from '../../auth/pending-sign-ins.js';
 import { ArcGisMcpError } from '../../errors.js';
+import { quoteUntrusted } from '../../redact.js';
 import { iso, okResult, runTool } from '../tool-result.js';
 import { profileArg } from './profile-arg.js';
 
@@ -45,9 +46,13 @@ export function readPastedCode(input: string): { code: string; state: string | n
     }
     const error = url.searchParams.get('error');
     if (error) {
-      throw new ArcGisMcpError('OAUTH_ACCESS_DENIED', `The sign-in was not completed (${error}).`, {
-        nextStep: 'Ask the user whether they want to sign in; if so, call arcgis_auth_url for a new link.',
-      });
+      throw new ArcGisMcpError(
+        'OAUTH_ACCESS_DENIED',
+        `The sign-in was not completed (ArcGIS said ${quoteUntrusted(error, 200)}).`,
+        {
+          nextStep: 'Ask the user whether they want to sign in; if so, call arcgis_auth_url for a new link.',
+        },
+      );
     }
     const code = url.searchParams.get('code');
     if (!code) throw badCode();
