@@ -1,4 +1,5 @@
 import { ArcGisMcpError, type ErrorCode } from '../errors.js';
+import { quoteUntrusted } from '../redact.js';
 
 /**
  * ArcGIS answers most errors with HTTP 200 and `{"error":{"code","message","details","messageCode"}}`;
@@ -90,11 +91,16 @@ export function envelopeToError(
   extra: { httpStatus?: number; retryAfterSeconds?: number; context?: unknown } = {},
 ): ArcGisMcpError {
   const code = errorCodeFor(envelope);
-  return new ArcGisMcpError(code, `ArcGIS error ${envelope.code ?? '?'}: ${describeEnvelope(envelope)}`, {
-    ...(envelope.code !== undefined ? { arcgisCode: envelope.code } : {}),
-    ...(envelope.messageCode !== undefined ? { messageCode: envelope.messageCode } : {}),
-    ...extra,
-  });
+  // SEC-UNTRUSTED-DATA: ArcGIS's text is data: quoted, length-capped, control characters removed.
+  return new ArcGisMcpError(
+    code,
+    `ArcGIS error ${envelope.code ?? '?'}: ${quoteUntrusted(describeEnvelope(envelope))}`,
+    {
+      ...(envelope.code !== undefined ? { arcgisCode: envelope.code } : {}),
+      ...(envelope.messageCode !== undefined ? { messageCode: envelope.messageCode } : {}),
+      ...extra,
+    },
+  );
 }
 
 /**
