@@ -33,7 +33,9 @@ async function main(): Promise<void> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
-    ...(process.env.DBUS_SESSION_BUS_ADDRESS ? { DBUS_SESSION_BUS_ADDRESS: process.env.DBUS_SESSION_BUS_ADDRESS } : {}),
+    ...(process.env.DBUS_SESSION_BUS_ADDRESS
+      ? { DBUS_SESSION_BUS_ADDRESS: process.env.DBUS_SESSION_BUS_ADDRESS }
+      : {}),
     ...(process.env.XDG_RUNTIME_DIR ? { XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR } : {}),
     ARCGIS_PORTAL_URL: sandbox.info.portalUrl,
     ARCGIS_CLIENT_ID: sandbox.info.clientId,
@@ -45,7 +47,11 @@ async function main(): Promise<void> {
   console.log(bold('arcgis-mcp demo'));
   console.log(dim(`sandbox portal ${sandbox.info.portalUrl}; refresh token store: ${store}`));
   if (!probe.available) {
-    console.log(dim(`(no OS keychain here: ${probe.reason ?? 'unavailable'}; the demo opts in to a 0600 file in a temp folder)`));
+    console.log(
+      dim(
+        `(no OS keychain here: ${probe.reason ?? 'unavailable'}; the demo opts in to a 0600 file in a temp folder)`,
+      ),
+    );
   }
 
   let step = 0;
@@ -61,7 +67,10 @@ async function main(): Promise<void> {
   };
 
   try {
-    await call('Query a public layer: no sign-in needed', 'arcgis_query', { url: sandbox.info.services.public, limit: 3 });
+    await call('Query a public layer: no sign-in needed', 'arcgis_query', {
+      url: sandbox.info.services.public,
+      limit: 3,
+    });
     const refused = await call('Query an org-private layer before signing in', 'arcgis_query', {
       url: sandbox.info.services.private,
       limit: 3,
@@ -73,7 +82,9 @@ async function main(): Promise<void> {
     const authorizeUrl = (start.structuredContent as { authorizeUrl: string }).authorizeUrl;
 
     step++;
-    console.log(`\n${bold(`${step}. The user signs in as "${user.username}" in the browser and copies the code`)}`);
+    console.log(
+      `\n${bold(`${step}. The user signs in as "${user.username}" in the browser and copies the code`)}`,
+    );
     const { code } = await signInLikeABrowser(authorizeUrl, user.username, user.password);
     if (!code) throw new Error('the sandbox sign-in page showed no code');
     console.log(dim(`   (the sandbox's sign-in page showed a ${code.length}-character code)`));
@@ -113,7 +124,12 @@ async function main(): Promise<void> {
 }
 
 async function connect(env: Record<string, string>): Promise<Client> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [SERVER], env, stderr: 'inherit' });
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [SERVER],
+    env,
+    stderr: 'inherit',
+  });
   const client = new Client({ name: 'arcgis-mcp-demo', version: '0.1.0' });
   await client.connect(transport);
   return client;

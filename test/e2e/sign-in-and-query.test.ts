@@ -22,7 +22,9 @@ describe(`e2e: sign in (OOB) and query as the user [${store} store]`, () => {
 
   beforeAll(async () => {
     if (!secretService.available) {
-      console.warn(`[e2e] no Secret Service (${secretService.reason}): using the opt-in file store instead of the keychain`);
+      console.warn(
+        `[e2e] no Secret Service (${secretService.reason}): using the opt-in file store instead of the keychain`,
+      );
     }
     sandbox = await startSandbox();
     configDir = mkdtempSync(join(tmpdir(), 'arcgis-mcp-e2e-'));
@@ -49,7 +51,9 @@ describe(`e2e: sign in (OOB) and query as the user [${store} store]`, () => {
   it('lists the four design-card tools, each with an output schema and annotations', async () => {
     const { tools } = await server.client.listTools();
     const names = tools.map((t) => t.name).sort();
-    expect(names).toEqual(expect.arrayContaining(['arcgis_auth_url', 'arcgis_exchange_code', 'arcgis_query', 'arcgis_whoami']));
+    expect(names).toEqual(
+      expect.arrayContaining(['arcgis_auth_url', 'arcgis_exchange_code', 'arcgis_query', 'arcgis_whoami']),
+    );
     for (const t of tools) {
       expect(t.outputSchema, t.name).toBeDefined();
       expect(t.annotations, t.name).toBeDefined();
@@ -94,7 +98,10 @@ describe(`e2e: sign in (OOB) and query as the user [${store} store]`, () => {
   it('signs in out-of-band, reports who, and the private layer answers as that user', async () => {
     const start = await server.call('arcgis_auth_url');
     expect(start.isError, textOf(start)).toBeFalsy();
-    const { authorizeUrl, redirectMode } = start.structuredContent as { authorizeUrl: string; redirectMode: string };
+    const { authorizeUrl, redirectMode } = start.structuredContent as {
+      authorizeUrl: string;
+      redirectMode: string;
+    };
     expect(redirectMode).toBe('out-of-band');
     const u = new URL(authorizeUrl);
     expect(u.searchParams.get('code_challenge_method')).toBe('S256');
@@ -132,7 +139,10 @@ describe(`e2e: sign in (OOB) and query as the user [${store} store]`, () => {
     const who = await server.call('arcgis_whoami');
     const s = who.structuredContent as { profiles: Array<{ signedIn: boolean; username: string | null }> };
     expect(s.profiles[0]).toMatchObject({ signedIn: true, username: alice().username });
-    const q = await server.call('arcgis_query', { url: sandbox.info.services.private, returnCountOnly: true });
+    const q = await server.call('arcgis_query', {
+      url: sandbox.info.services.private,
+      returnCountOnly: true,
+    });
     expect(q.isError, textOf(q)).toBeFalsy();
     expect((q.structuredContent as { count: number }).count).toBeGreaterThan(0);
   });
