@@ -6,6 +6,7 @@ import {
   parseLayerInfo,
   parseObjectIds,
   parseQueryPage,
+  type CollectResult,
   type LayerInfo,
   type QueryOptions,
 } from '../../src/arcgis/feature-layer.js';
@@ -66,8 +67,7 @@ const unpaged = (maxRecordCount: number): LayerInfo => ({
   maxRecordCount,
   advancedQueryCapabilities: { supportsPagination: false },
 });
-const idsOf = (r: { features: Array<{ attributes?: Record<string, unknown> }> }) =>
-  r.features.map((f) => f.attributes?.OBJECTID);
+const idsOf = (r: CollectResult) => r.features.map((f) => f.attributes?.OBJECTID);
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe('collectRows with pagination (resultOffset/resultRecordCount)', () => {
@@ -171,6 +171,15 @@ describe('collectRows with pagination (resultOffset/resultRecordCount)', () => {
   it('REL-BAD-INPUT: a server that ignores resultOffset does not yield the same rows twice', async () => {
     const layer = fakeLayer({ total: 1_000, serverCap: 100, ignoresOffset: true });
     const r = await collectRows(layer.fetchJson, paged(100), options, { offset: 0, limit: 300 });
+    const ids = idsOf(r);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  // Koop and older servers may omit objectIdField from the layer description (§12).
+  it('REL-BAD-INPUT: a repeated page is detected from the page objectIdFieldName when the layer names no id field', async () => {
+    const layer = fakeLayer({ total: 1_000, serverCap: 100, ignoresOffset: true });
+    const { objectIdField: _omit, ...noIdField } = paged(100);
+    const r = await collectRows(layer.fetchJson, noIdField, options, { offset: 0, limit: 300 });
     const ids = idsOf(r);
     expect(new Set(ids).size).toBe(ids.length);
   });

@@ -489,7 +489,9 @@ describe('bad answers (REL-BAD-INPUT)', () => {
   });
 
   it('SEC-REDACT: a network error message names the host only, never the token or query', async () => {
-    const s = await serve((_req, res) => res.socket?.destroy());
+    const s = await serve((_req, res) => {
+      res.socket?.destroy();
+    });
     const e = await failure(
       client({ retry: { maxRetries: 0 } }).requestJson({
         url: s.url('/x'),

@@ -76,6 +76,7 @@ async function setup(options: FakePortalOptions = {}): Promise<Setup> {
     clientSecret: undefined,
     redirectUri: OOB_REDIRECT_URI,
     expirationMinutes: 20_160,
+    trustedHosts: [],
   };
   const logLines: string[] = [];
   const log = createLogger({ level: 'debug', write: (l) => logLines.push(l) });
