@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bindToken } from '../../src/auth/bind-token.js';
+import { bindServerToken, bindToken } from '../../src/auth/bind-token.js';
 import type { Credential } from '../../src/auth/credential.js';
 import { HostPolicy } from '../../src/auth/host-policy.js';
 import { ArcGisMcpError } from '../../src/errors.js';
@@ -136,5 +136,31 @@ describe('bindToken: host allow-list (NET-ALLOWLIST)', () => {
     expect(refusal(() => bindToken(user, new URL(FEATURE_LAYER), enterprise, 'content')).code).toBe(
       'ARCGIS_HOST_NOT_TRUSTED',
     );
+  });
+});
+
+describe('bindServerToken: a federated server token (arcgis-protocol.md §11)', () => {
+  const serverToken: Credential = { ...user, accessToken: 'server-TOKEN-bind-test-0003.' };
+  const root = new URL('https://gis.example.org/server');
+
+  it('is bound to the verified server origin', () => {
+    expect(
+      bindServerToken(
+        serverToken,
+        new URL('https://gis.example.org/server/rest/services/A/FeatureServer/0'),
+        root,
+      ),
+    ).toEqual({ token: serverToken.accessToken, origin: 'https://gis.example.org' });
+  });
+
+  it.each([
+    ['another host', 'https://gis.example.org.evil.net/server/rest/services/A/FeatureServer/0'],
+    ['another port', 'https://gis.example.org:6443/server/rest/services/A/FeatureServer/0'],
+    ['plain http', 'http://gis.example.org/server/rest/services/A/FeatureServer/0'],
+    ['userinfo', 'https://x@gis.example.org/server/rest/services/A/FeatureServer/0'],
+  ])('NET-ALLOWLIST: a federated server token never goes to %s', (_name, url) => {
+    const e = refusal(() => bindServerToken(serverToken, new URL(url), root));
+    expect(e.code).toBe('ARCGIS_HOST_NOT_TRUSTED');
+    expect(JSON.stringify(e)).not.toContain(serverToken.accessToken);
   });
 });
