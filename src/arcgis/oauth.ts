@@ -70,8 +70,20 @@ function toGrant(body: unknown, now: number, what: string): TokenGrant {
   };
 }
 
-function tokenUrl(restUrl: URL): URL {
-  return new URL('oauth2/token', withSlash(restUrl));
+/** One POST to `oauth2/token` (AUTH-TOKEN-ENDPOINT: form body, never the URL). */
+async function postTokenGrant(
+  http: ArcGisHttpClient,
+  restUrl: URL,
+  params: Record<string, string | number>,
+  options: { idempotent: boolean; what: string; now: number },
+): Promise<TokenGrant> {
+  const body = await http.requestJson({
+    url: new URL('oauth2/token', withSlash(restUrl)),
+    method: 'POST',
+    idempotent: options.idempotent,
+    params,
+  });
+  return toGrant(body, options.now, options.what);
 }
 
 /** grant_type=authorization_code with the PKCE verifier; no client secret (§3). */
@@ -80,19 +92,18 @@ export async function redeemAuthorizationCode(
   input: { restUrl: URL; clientId: string; code: string; redirectUri: string; codeVerifier: string },
   now = Date.now(),
 ): Promise<TokenGrant> {
-  const body = await http.requestJson({
-    url: tokenUrl(input.restUrl),
-    method: 'POST',
-    idempotent: false,
-    params: {
+  return postTokenGrant(
+    http,
+    input.restUrl,
+    {
       grant_type: 'authorization_code',
       client_id: input.clientId,
       code: input.code,
       redirect_uri: input.redirectUri,
       code_verifier: input.codeVerifier,
     },
-  });
-  return toGrant(body, now, 'authorization code');
+    { idempotent: false, what: 'authorization code', now },
+  );
 }
 
 /** grant_type=refresh_token: a new access token, no new refresh token (§3). */
@@ -101,14 +112,13 @@ export async function refreshAccessToken(
   input: { restUrl: URL; clientId: string; refreshToken: string },
   now = Date.now(),
 ): Promise<TokenGrant> {
-  const body = await http.requestJson({
-    url: tokenUrl(input.restUrl),
-    method: 'POST',
-    // Repeating a refresh_token grant is harmless: it mints another access token.
-    idempotent: true,
-    params: { grant_type: 'refresh_token', client_id: input.clientId, refresh_token: input.refreshToken },
-  });
-  return toGrant(body, now, 'refresh');
+  // Repeating a refresh_token grant is harmless: it mints another access token.
+  return postTokenGrant(
+    http,
+    input.restUrl,
+    { grant_type: 'refresh_token', client_id: input.clientId, refresh_token: input.refreshToken },
+    { idempotent: true, what: 'refresh', now },
+  );
 }
 
 /**
@@ -121,18 +131,17 @@ export async function exchangeRefreshToken(
   input: { restUrl: URL; clientId: string; refreshToken: string; redirectUri: string },
   now = Date.now(),
 ): Promise<TokenGrant> {
-  const body = await http.requestJson({
-    url: tokenUrl(input.restUrl),
-    method: 'POST',
-    idempotent: false,
-    params: {
+  return postTokenGrant(
+    http,
+    input.restUrl,
+    {
       grant_type: 'exchange_refresh_token',
       client_id: input.clientId,
       redirect_uri: input.redirectUri,
       refresh_token: input.refreshToken,
     },
-  });
-  return toGrant(body, now, 'refresh-token exchange');
+    { idempotent: false, what: 'refresh-token exchange', now },
+  );
 }
 
 /** grant_type=client_credentials: an app token (2-legged), no user, no refresh token (§3, §6). */
@@ -141,18 +150,17 @@ export async function requestAppToken(
   input: { restUrl: URL; clientId: string; clientSecret: string; expirationMinutes?: number },
   now = Date.now(),
 ): Promise<TokenGrant> {
-  const body = await http.requestJson({
-    url: tokenUrl(input.restUrl),
-    method: 'POST',
-    idempotent: false,
-    params: {
+  return postTokenGrant(
+    http,
+    input.restUrl,
+    {
       grant_type: 'client_credentials',
       client_id: input.clientId,
       client_secret: input.clientSecret,
       expiration: input.expirationMinutes ?? 120,
     },
-  });
-  return toGrant(body, now, 'client credentials');
+    { idempotent: false, what: 'client credentials', now },
+  );
 }
 
 /** revokeToken answers `{"success":true}` even for unknown tokens (§3). */

@@ -177,16 +177,7 @@ export class ProfileSession {
     if (rt.expiresAt <= this.now()) return this.expire('The refresh token has expired.');
     try {
       if (rt.expiresAt - this.now() < REFRESH_ROTATION_MARGIN_MS) return await this.rotate();
-      const grant = await refreshAccessToken(
-        this.deps.http,
-        {
-          restUrl: this.profile.restUrl,
-          clientId: this.clientId(),
-          refreshToken: rt.token,
-        },
-        this.now(),
-      );
-      return this.setAccess(grant, this.identity?.username);
+      return await this.refreshWith(rt.token, this.identity?.username);
     } catch (e) {
       if (!isDeadRefreshToken(e)) throw e;
       // Another process may have rotated the token we hold (REL-SINGLE-FLIGHT across processes):
@@ -194,22 +185,24 @@ export class ProfileSession {
       const stored = await this.readStored().catch(() => null);
       if (stored && stored.refreshToken !== rt.token && stored.refreshExpiresAt > this.now()) {
         this.adopt(stored);
-        const grant = await refreshAccessToken(
-          this.deps.http,
-          {
-            restUrl: this.profile.restUrl,
-            clientId: this.clientId(),
-            refreshToken: stored.refreshToken,
-          },
-          this.now(),
-        ).catch((e2: unknown) => {
+        const adopted = await this.refreshWith(stored.refreshToken, stored.username).catch((e2: unknown) => {
           if (isDeadRefreshToken(e2)) return null;
           throw e2;
         });
-        if (grant) return this.setAccess(grant, stored.username);
+        if (adopted) return adopted;
       }
       return this.expire('The portal no longer accepts the refresh token (expired or revoked).');
     }
+  }
+
+  /** grant_type=refresh_token: a new access token for the same refresh token. */
+  private async refreshWith(refreshToken: string, username: string | undefined): Promise<Credential> {
+    const grant = await refreshAccessToken(
+      this.deps.http,
+      { restUrl: this.profile.restUrl, clientId: this.clientId(), refreshToken },
+      this.now(),
+    );
+    return this.setAccess(grant, username);
   }
 
   /**
@@ -225,16 +218,7 @@ export class ProfileSession {
         // Someone rotated while we waited for the lock: use theirs.
         this.adopt(stored);
         if (stored.refreshExpiresAt - this.now() >= REFRESH_ROTATION_MARGIN_MS) {
-          const grant = await refreshAccessToken(
-            this.deps.http,
-            {
-              restUrl: this.profile.restUrl,
-              clientId: this.clientId(),
-              refreshToken: stored.refreshToken,
-            },
-            this.now(),
-          );
-          return this.setAccess(grant, stored.username);
+          return this.refreshWith(stored.refreshToken, stored.username);
         }
       }
       const from = this.refresh ?? current;
