@@ -10,7 +10,10 @@ import { redactText } from '../redact.js';
  * SEC-NO-SECRETS-IN-RESULTS: every text passes through the redactor as a last line of defence.
  */
 export function okResult<T extends Record<string, unknown>>(structured: T, summary: string): CallToolResult {
-  const text = redactText(`${summary}\n\n${JSON.stringify(structured, null, 2)}`);
+  // Large answers (thousands of rows) go out compact: the text repeats the structured content, and
+  // indentation would add a third to its size.
+  const json = JSON.stringify(structured, null, 2);
+  const text = redactText(`${summary}\n\n${json.length > 20_000 ? JSON.stringify(structured) : json}`);
   return { content: [{ type: 'text', text }], structuredContent: structured };
 }
 
