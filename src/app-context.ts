@@ -1,5 +1,6 @@
 import { ArcGisHttpClient } from './arcgis/http-client.js';
 import { LocalSignIns } from './auth/local-sign-ins.js';
+import { PersistentNeedsToken } from './auth/needs-token-memory.js';
 import { PendingSignIns } from './auth/pending-sign-ins.js';
 import { ProfileRegistry } from './auth/profile-registry.js';
 import { ServiceAccess } from './auth/service-access.js';
@@ -37,7 +38,7 @@ export function createAppContext(
     http,
     store,
     profiles,
-    access: new ServiceAccess(http, profiles, now),
+    access: new ServiceAccess(http, profiles, now, new PersistentNeedsToken(config.configDir)),
     pending,
     localSignIns: new LocalSignIns({ http, pending, log }),
     now,

@@ -3,6 +3,7 @@ import { ArcGisMcpError, isArcGisMcpError } from '../errors.js';
 import { appTokenRefused, bindServerToken, bindToken } from './bind-token.js';
 import type { Credential } from './credential.js';
 import { FederatedServers } from './federation.js';
+import { InMemoryNeedsToken, type NeedsTokenMemory } from './needs-token-memory.js';
 import type { ProfileContext, ProfileRegistry } from './profile-registry.js';
 
 /**
@@ -33,14 +34,14 @@ export interface AccessRequest {
 }
 
 export class ServiceAccess {
-  /** NET-PUBLIC-FIRST memory: service root → needs a token. Not a secret. */
-  private readonly needsToken = new Map<string, boolean>();
   private readonly federation: FederatedServers;
 
   constructor(
     private readonly http: ArcGisHttpClient,
     private readonly profiles: ProfileRegistry,
     now: () => number = Date.now,
+    /** NET-PUBLIC-FIRST memory: service root → needs a token. Not a secret. */
+    private readonly needsToken: NeedsTokenMemory = new InMemoryNeedsToken(),
   ) {
     this.federation = new FederatedServers(http, profiles, now);
   }
