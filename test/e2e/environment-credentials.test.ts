@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/sandbox.js';
 import { spawnServer, textOf, type SpawnedServer } from '../helpers/mcp-client.js';
-import { mintAppToken, tokenBearingPrivateRequests } from '../helpers/sandbox-secrets.js';
+import { generateUserToken, mintAppToken, tokenBearingPrivateRequests } from '../helpers/sandbox-secrets.js';
 
 /**
  * Section D (scripts): credentials from the environment or an `.env` file in the working
@@ -98,6 +98,29 @@ describe('e2e: credentials from the environment (Section D)', () => {
     expect(q.isError, textOf(q)).toBeFalsy();
     expect(q.structuredContent).toMatchObject({ accessedAs: 'alice' });
     expect((q.structuredContent as { count: number }).count).toBeGreaterThan(0);
+  });
+
+  it('ARCGIS_TOKEN holding a user token (generated at generateToken) signs that user in', async () => {
+    const token = await generateUserToken(sandbox, 'bob');
+    const server = await start({ ...portal(), ARCGIS_TOKEN: token });
+    const s = await status(server);
+    expect(s).toMatchObject({
+      signedIn: true,
+      username: 'bob',
+      credentialKind: 'user',
+      credentialSource: 'environment-token',
+    });
+    const q = await server.call('arcgis_query', { url: sandbox.info.services.private, limit: 1 });
+    expect(q.isError, textOf(q)).toBeFalsy();
+    expect(q.structuredContent).toMatchObject({ accessedAs: 'bob' });
+    expect(server.stderr()).not.toContain(token);
+  });
+
+  it('ARCGIS_USERNAME without ARCGIS_PASSWORD is reported, not silently ignored', async () => {
+    const server = await start({ ...portal(), ARCGIS_USERNAME: 'alice' });
+    const s = await status(server);
+    expect(s.signedIn).toBe(false);
+    expect(s.problem).toMatch(/ARCGIS_USERNAME and ARCGIS_PASSWORD/);
   });
 
   it('a SAML user in ARCGIS_USERNAME: whoami explains the browser sign-in (arcgis_auth_url); the server keeps serving', async () => {

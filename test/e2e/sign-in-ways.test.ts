@@ -142,6 +142,34 @@ describeBrowser('e2e: sign-in ways in headless Chromium', () => {
     await expect(fetch(`${redirect.origin}/callback?code=x&state=y`)).rejects.toThrow();
   });
 
+  // BUG: with a loopback redirect (no sign-in page), a user who presses Cancel on the ArcGIS page (or
+  // any failed callback: bad state, rejected code) sees "Sign-in did not finish ... Ask Claude to start
+  // a new sign-in", but arcgis_exchange_code keeps waiting until waitSeconds (default 120 s) runs out
+  // and then reports OAUTH_TIMEOUT, although the pending state is already consumed and nothing can
+  // complete it. src/auth/local-sign-in/local-auth-server.ts:223-256 (callback → callbackFailed) never
+  // settles `this.completion`. Fix: when the page is disabled (pure loopback), settle the completion
+  // with the error from completeOAuth (e.g. OAUTH_ACCESS_DENIED) and shut down; with the page enabled
+  // keep serving it but still let exchange-code report the failure.
+  it.fails(
+    'AUTH-LOOPBACK: Cancel on the ArcGIS page ends the wait at once with OAUTH_ACCESS_DENIED',
+    async () => {
+      const start = await server.call('arcgis_auth_url');
+      const s = start.structuredContent as unknown as AuthUrl;
+      expect(s.redirectMode).toBe('loopback');
+      const exchange = server.client.callTool({
+        name: 'arcgis_exchange_code',
+        arguments: { waitSeconds: 4 },
+      });
+      exchange.catch(() => undefined);
+      await page.goto(s.link);
+      await Promise.all([page.waitForURL(/\/callback\?/), page.click('#cancel')]);
+      expect(await page.locator('body').innerText()).toMatch(/did not finish/i);
+      const done = (await exchange) as CallToolResult;
+      expect(done.isError).toBe(true);
+      expect(textOf(done)).toMatch(/^OAUTH_ACCESS_DENIED/);
+    },
+  );
+
   it('sign-in page, way 1 "Sign in with ArcGIS": sandbox form, back to the page, signed in', async () => {
     const link = await signInPage();
     const exchange = waitForExchange();
