@@ -86,16 +86,31 @@ export function describeEnvelope(envelope: ArcGisErrorBody): string {
   return parts.join(' — ');
 }
 
+/** What to do about the faults a caller cannot fix by changing its input (style.md §2). */
+const DEFAULT_NEXT_STEPS: Partial<Record<ErrorCode, (retryAfterSeconds?: number) => string>> = {
+  ARCGIS_RATE_LIMITED: (s) =>
+    `ArcGIS is rate-limiting requests (it asks for a cool-off of about a minute${s !== undefined ? `; Retry-After: ${s} s` : ''}): wait, then try again with fewer or smaller queries (returnCountOnly, a narrower where).`,
+  ARCGIS_SERVER_ERROR: () =>
+    'The service is busy or failing: try again in a moment; if it persists, tell the user the ArcGIS service has a problem.',
+  ARCGIS_TIMEOUT: () => 'The service timed out: try again with a smaller limit or a narrower where clause.',
+  ARCGIS_NOT_FOUND: () =>
+    'Check the URL: the item or layer does not exist, or the signed-in user cannot see it.',
+  ARCGIS_BAD_REQUEST: () =>
+    'Fix the request (field names, where clause) using the message above, then try again.',
+};
+
 export function envelopeToError(
   envelope: ArcGisErrorBody,
   extra: { httpStatus?: number; retryAfterSeconds?: number; context?: unknown } = {},
 ): ArcGisMcpError {
   const code = errorCodeFor(envelope);
+  const nextStep = DEFAULT_NEXT_STEPS[code]?.(extra.retryAfterSeconds);
   // SEC-UNTRUSTED-DATA: ArcGIS's text is data: quoted, length-capped, control characters removed.
   return new ArcGisMcpError(
     code,
     `ArcGIS error ${envelope.code ?? '?'}: ${quoteUntrusted(describeEnvelope(envelope))}`,
     {
+      ...(nextStep ? { nextStep } : {}),
       ...(envelope.code !== undefined ? { arcgisCode: envelope.code } : {}),
       ...(envelope.messageCode !== undefined ? { messageCode: envelope.messageCode } : {}),
       ...extra,

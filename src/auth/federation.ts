@@ -107,6 +107,8 @@ export class FederatedServers {
       serverUrl,
       ...(user.referer ? { referer: user.referer } : {}),
     }).catch((e: unknown) => {
+      // A dead portal token is the caller's to refresh (REL-REACTIVE), not a permission problem.
+      if (isArcGisMcpError(e) && (e.code === 'ARCGIS_TOKEN_INVALID' || e.retryable)) throw e;
       throw new ArcGisMcpError(
         'ARCGIS_PERMISSION_DENIED',
         `The portal would not issue a token for the federated server ${serverRoot.host}${isArcGisMcpError(e) ? ` (${e.message})` : ''}.`,

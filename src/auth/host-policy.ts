@@ -236,11 +236,15 @@ export function parseTrustedHosts(value: string | undefined): AllowedOrigin[] {
 function parseTrustedHost(entry: string): AllowedOrigin {
   const shown = JSON.stringify(entry.length > 120 ? `${entry.slice(0, 120)}…` : entry);
   let text = entry;
+  let protocol: 'https:' | 'http:' = 'https:';
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text);
   if (scheme) {
-    if (scheme[1]?.toLowerCase() !== 'https') {
+    const name = scheme[1]?.toLowerCase();
+    // product.md: plain http only for loopback hosts (checked below, once the host is parsed).
+    if (name !== 'https' && name !== 'http') {
       throw configInvalid(`Trusted host ${shown}: only https hosts can be trusted.`);
     }
+    protocol = name === 'http' ? 'http:' : 'https:';
     text = text.slice(scheme[0].length).replace(/\/$/, '');
   }
   // eslint-disable-next-line no-control-regex
@@ -264,11 +268,14 @@ function parseTrustedHost(entry: string): AllowedOrigin {
   }
   let url: URL;
   try {
-    url = new URL(`https://${text}`);
+    url = new URL(`${protocol}//${text}`);
   } catch {
     throw configInvalid(`Trusted host ${shown} is not a valid host name.`);
   }
   const hostname = url.hostname;
+  if (protocol === 'http:' && (!isLoopbackHostname(hostname) || includeSubdomains)) {
+    throw configInvalid(`Trusted host ${shown}: plain http is allowed only for loopback hosts; use https.`);
+  }
   if (url.pathname !== '/' || url.search !== '' || url.username !== '' || url.password !== '') {
     throw configInvalid(`Trusted host ${shown} is not a host.`);
   }
@@ -283,5 +290,5 @@ function parseTrustedHost(entry: string): AllowedOrigin {
   if (includeSubdomains && !hostname.includes('.')) {
     throw configInvalid(`Trusted host ${shown}: a subdomain rule needs a domain with at least two labels.`);
   }
-  return { scheme: 'https:', hostname, port: effectivePort(url), includeSubdomains, reason: 'trusted' };
+  return { scheme: protocol, hostname, port: effectivePort(url), includeSubdomains, reason: 'trusted' };
 }

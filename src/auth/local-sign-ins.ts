@@ -30,9 +30,13 @@ export class LocalSignIns {
     },
   ) {}
 
-  active(profile: string): LocalAuthServer | undefined {
-    const s = this.servers.get(profile);
-    return s && !s.completed ? s : undefined;
+  /**
+   * The newest local sign-in of the profile, finished or not, until the next one starts: the user
+   * may well finish before the model calls arcgis_exchange_code, and that call must still get the
+   * outcome (waitForCompletion answers late callers too).
+   */
+  latest(profile: string): LocalAuthServer | undefined {
+    return this.servers.get(profile);
   }
 
   async start(

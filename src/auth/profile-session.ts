@@ -215,11 +215,11 @@ export class ProfileSession {
       if (!current) throw this.signInRequired();
       const stored = await this.readStored();
       if (stored && stored.refreshToken !== current.token) {
-        // Someone rotated while we waited for the lock: use theirs.
+        // Someone rotated while we waited for the lock: use theirs with a plain refresh, whatever
+        // its remaining lifetime. Exchanging it again would kill the other process's tokens, and
+        // with refresh tokens capped under a day the two would rotate back and forth for ever.
         this.adopt(stored);
-        if (stored.refreshExpiresAt - this.now() >= REFRESH_ROTATION_MARGIN_MS) {
-          return this.refreshWith(stored.refreshToken, stored.username);
-        }
+        return this.refreshWith(stored.refreshToken, stored.username);
       }
       const from = this.refresh ?? current;
       const grant = await exchangeRefreshToken(
@@ -380,18 +380,25 @@ export class ProfileSession {
    */
   async logout(): Promise<{ revoked: boolean; deleted: boolean }> {
     // Only OAuth tokens can be revoked; generateToken and app tokens cannot (arcgis-protocol.md §3).
-    const token =
-      this.refresh?.token ?? (this.access?.source === 'oauth' ? this.access.accessToken : undefined);
+    // The stored refresh token is revoked too: a later sign-in (a pasted token, a password) may have
+    // replaced the OAuth session in memory while its refresh token still lives in the store.
+    const stored = await this.readStored().catch(() => null);
+    const tokens = new Map<string, 'refresh_token' | 'access_token'>();
+    if (this.refresh) tokens.set(this.refresh.token, 'refresh_token');
+    if (stored) tokens.set(stored.refreshToken, 'refresh_token');
+    if (!this.refresh && this.access?.source === 'oauth') tokens.set(this.access.accessToken, 'access_token');
     let revoked = false;
-    if (token && this.profile.clientId) {
-      await revokeToken(this.deps.http, {
-        restUrl: this.profile.restUrl,
-        clientId: this.profile.clientId,
-        token,
-        hint: this.refresh ? 'refresh_token' : 'access_token',
-      })
-        .then(() => (revoked = true))
-        .catch((e: unknown) => this.deps.log.warn('revoke failed', { error: e }));
+    if (this.profile.clientId) {
+      for (const [token, hint] of tokens) {
+        await revokeToken(this.deps.http, {
+          restUrl: this.profile.restUrl,
+          clientId: this.profile.clientId,
+          token,
+          hint,
+        })
+          .then(() => (revoked = true))
+          .catch((e: unknown) => this.deps.log.warn('revoke failed', { error: e }));
+      }
     }
     this.access = null;
     this.refresh = null;

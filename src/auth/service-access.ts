@@ -112,8 +112,8 @@ export class ServiceAccess {
       throw signInRequired(owner);
     }
     for (let attempt = 0; ; attempt++) {
-      const serverToken = await this.federation.serverToken(owner, serverRoot, user);
       try {
+        const serverToken = await this.federation.serverToken(owner, serverRoot, user);
         const body = await this.http.requestJson({
           url: req.url,
           method: req.method ?? 'GET',
@@ -124,11 +124,13 @@ export class ServiceAccess {
         });
         return { body, as: { profile: owner.config.name, username: user.username ?? '' } };
       } catch (e) {
+        // REL-REACTIVE: a 498 from the server, or from the portal while minting the server token,
+        // means the portal token (or its server token) died: refresh once, mint again, retry once.
         const rejected =
           isArcGisMcpError(e) && (e.code === 'ARCGIS_TOKEN_INVALID' || e.code === 'ARCGIS_SIGN_IN_REQUIRED');
         if (!rejected || attempt > 0) throw explainAsUser(e, user, owner);
         this.federation.invalidate(owner, serverRoot, user);
-        const fresh = await owner.session.userCredential();
+        const fresh = await owner.session.afterRejection(user);
         if (!fresh) throw signInRequired(owner);
         user = fresh;
       }

@@ -248,6 +248,16 @@ class LoopbackSignInServer implements LocalAuthServer {
       this.succeed(res, outcome);
     } catch (e) {
       this.callbackFailed(res, this.problemFrom(e, 'oauth'));
+      // Pure loopback: once a callback with a valid state has failed (denied, code refused), its
+      // pending sign-in is used up and nothing else can finish it, so the waiting tool hears of it
+      // now instead of timing out. An unknown state (OAUTH_STATE_MISMATCH) is ignored: any local
+      // page can make the browser hit /callback, and it must not be able to cancel a real sign-in.
+      if (this.pageId === null && isArcGisMcpError(e) && e.code !== 'OAUTH_STATE_MISMATCH') {
+        this.completion.settle({ ok: false, error: e });
+        const done = (): void => void this.shutdown();
+        if (res.writableFinished || res.destroyed) done();
+        else res.once('close', done);
+      }
     }
   }
 

@@ -117,7 +117,7 @@ export function registerExchangeCode(server: McpServer, ctx: AppContext): void {
         async (signal) => {
           const p = ctx.profiles.get(profile);
           if (code === undefined) {
-            const local = ctx.localSignIns.active(p.config.name);
+            const local = ctx.localSignIns.latest(p.config.name);
             if (!local) {
               throw new ArcGisMcpError(
                 'OAUTH_CODE_REJECTED',
