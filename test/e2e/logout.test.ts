@@ -181,46 +181,35 @@ describe('e2e: sign out after another sign-in replaced the OAuth session [file s
     rmSync(configDir, { recursive: true, force: true });
   });
 
-  // BUG: an OAuth session (refresh token stored) replaced by a password or pasted-token sign-in on
-  // the local page keeps its refresh token in the store but not in memory
-  // (src/auth/profile-session.ts:334 in adoptUserToken: `this.refresh = null`). arcgis_logout then
-  // revokes nothing (src/auth/profile-session.ts:384 in logout(): `this.refresh?.token ?? ...` is
-  // undefined) and
-  // only deletes the local copy, so a refresh token that was never revoked stays valid at the portal
-  // for up to two weeks, while the tool reports a sign-out. Fix: in logout(), also read the stored
-  // session (readStored) and revoke its refresh token when it differs from the one in memory (or
-  // remember the replaced refresh token in adoptUserToken).
-  it.fails(
-    'STORE-EXPLICIT-FALLBACK: the replaced OAuth refresh token is revoked at the portal too',
-    async () => {
-      const start = await server.call('arcgis_auth_url');
-      const { authorizeUrl } = start.structuredContent as { authorizeUrl: string };
-      const alice = sandbox.info.users.find((u) => u.username === 'alice')!;
-      const { code } = await signInLikeABrowser(authorizeUrl, alice.username, alice.password);
-      expect((await server.call('arcgis_exchange_code', { code: code! })).isError).toBeFalsy();
-      const [refreshToken] = [...issued.refreshTokens];
+  // Regression test for a bug found while writing it.
+  it('STORE-EXPLICIT-FALLBACK: the replaced OAuth refresh token is revoked at the portal too', async () => {
+    const start = await server.call('arcgis_auth_url');
+    const { authorizeUrl } = start.structuredContent as { authorizeUrl: string };
+    const alice = sandbox.info.users.find((u) => u.username === 'alice')!;
+    const { code } = await signInLikeABrowser(authorizeUrl, alice.username, alice.password);
+    expect((await server.call('arcgis_exchange_code', { code: code! })).isError).toBeFalsy();
+    const [refreshToken] = [...issued.refreshTokens];
 
-      // Then the user signs in as bob on the local page (username + password).
-      const pageStart = await server.call('arcgis_auth_url', { way: 'sign-in-page' });
-      const link = (pageStart.structuredContent as { signInPageUrl: string }).signInPageUrl;
-      const bob = sandbox.info.users.find((u) => u.username === 'bob')!;
-      const sub = await submitLocalSignInForm(link, 'password', { username: 'bob', password: bob.password });
-      expect(sub.status).toBe(200);
+    // Then the user signs in as bob on the local page (username + password).
+    const pageStart = await server.call('arcgis_auth_url', { way: 'sign-in-page' });
+    const link = (pageStart.structuredContent as { signInPageUrl: string }).signInPageUrl;
+    const bob = sandbox.info.users.find((u) => u.username === 'bob')!;
+    const sub = await submitLocalSignInForm(link, 'password', { username: 'bob', password: bob.password });
+    expect(sub.status).toBe(200);
 
-      const out = await server.call('arcgis_logout');
-      expect(out.isError, textOf(out)).toBeFalsy();
-      expect(existsSync(join(configDir, 'credentials.json'))).toBe(false);
-      const refresh = await fetch(`${sandbox.info.restUrl}/oauth2/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          f: 'json',
-          client_id: sandbox.info.clientId,
-          grant_type: 'refresh_token',
-          refresh_token: refreshToken!,
-        }).toString(),
-      });
-      expect(await refresh.json(), 'the refresh token still works at the portal').toHaveProperty('error');
-    },
-  );
+    const out = await server.call('arcgis_logout');
+    expect(out.isError, textOf(out)).toBeFalsy();
+    expect(existsSync(join(configDir, 'credentials.json'))).toBe(false);
+    const refresh = await fetch(`${sandbox.info.restUrl}/oauth2/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        f: 'json',
+        client_id: sandbox.info.clientId,
+        grant_type: 'refresh_token',
+        refresh_token: refreshToken!,
+      }).toString(),
+    });
+    expect(await refresh.json(), 'the refresh token still works at the portal').toHaveProperty('error');
+  });
 });

@@ -142,33 +142,23 @@ describeBrowser('e2e: sign-in ways in headless Chromium', () => {
     await expect(fetch(`${redirect.origin}/callback?code=x&state=y`)).rejects.toThrow();
   });
 
-  // BUG: with a loopback redirect (no sign-in page), a user who presses Cancel on the ArcGIS page (or
-  // any failed callback: bad state, rejected code) sees "Sign-in did not finish ... Ask Claude to start
-  // a new sign-in", but arcgis_exchange_code keeps waiting until waitSeconds (default 120 s) runs out
-  // and then reports OAUTH_TIMEOUT, although the pending state is already consumed and nothing can
-  // complete it. src/auth/local-sign-in/local-auth-server.ts:223-256 (callback → callbackFailed) never
-  // settles `this.completion`. Fix: when the page is disabled (pure loopback), settle the completion
-  // with the error from completeOAuth (e.g. OAUTH_ACCESS_DENIED) and shut down; with the page enabled
-  // keep serving it but still let exchange-code report the failure.
-  it.fails(
-    'AUTH-LOOPBACK: Cancel on the ArcGIS page ends the wait at once with OAUTH_ACCESS_DENIED',
-    async () => {
-      const start = await server.call('arcgis_auth_url');
-      const s = start.structuredContent as unknown as AuthUrl;
-      expect(s.redirectMode).toBe('loopback');
-      const exchange = server.client.callTool({
-        name: 'arcgis_exchange_code',
-        arguments: { waitSeconds: 4 },
-      });
-      exchange.catch(() => undefined);
-      await page.goto(s.link);
-      await Promise.all([page.waitForURL(/\/callback\?/), page.click('#cancel')]);
-      expect(await page.locator('body').innerText()).toMatch(/did not finish/i);
-      const done = (await exchange) as CallToolResult;
-      expect(done.isError).toBe(true);
-      expect(textOf(done)).toMatch(/^OAUTH_ACCESS_DENIED/);
-    },
-  );
+  // Regression test for a bug found while writing it.
+  it('AUTH-LOOPBACK: Cancel on the ArcGIS page ends the wait at once with OAUTH_ACCESS_DENIED', async () => {
+    const start = await server.call('arcgis_auth_url');
+    const s = start.structuredContent as unknown as AuthUrl;
+    expect(s.redirectMode).toBe('loopback');
+    const exchange = server.client.callTool({
+      name: 'arcgis_exchange_code',
+      arguments: { waitSeconds: 4 },
+    });
+    exchange.catch(() => undefined);
+    await page.goto(s.link);
+    await Promise.all([page.waitForURL(/\/callback\?/), page.click('#cancel')]);
+    expect(await page.locator('body').innerText()).toMatch(/did not finish/i);
+    const done = (await exchange) as CallToolResult;
+    expect(done.isError).toBe(true);
+    expect(textOf(done)).toMatch(/^OAUTH_ACCESS_DENIED/);
+  });
 
   it('sign-in page, way 1 "Sign in with ArcGIS": sandbox form, back to the page, signed in', async () => {
     const link = await signInPage();
@@ -258,30 +248,19 @@ describeBrowser('e2e: sign-in ways in headless Chromium', () => {
     expect(sandbox.requests.slice(before).some((r) => r.path.includes('Texas_Shelters'))).toBe(true);
   });
 
-  // BUG: when the user finishes on the sign-in page (or the loopback callback arrives) BEFORE the
-  // model calls arcgis_exchange_code, the call fails with OAUTH_CODE_REJECTED "No code was given, and
-  // no sign-in is waiting on this computer. Ask the user to paste the authorization code..." although
-  // the user is signed in (and for an app token the ARCGIS_APP_TOKEN_REFUSED explanation is lost).
-  // src/auth/local-sign-ins.ts:33-36 `active()` hides a completed server, and
-  // src/mcp/tools/exchange-code.ts:120 only asks for `active()`. Fix: keep the last server (or its
-  // outcome) per profile until a new start/timeout, and in exchange-code use it even when completed
-  // (`waitForCompletion` already resolves after completion); at least return signedInResult when the
-  // profile is already signed in by that sign-in.
-  it.fails(
-    'a user who finishes on the page before arcgis_exchange_code is called is reported as signed in',
-    async () => {
-      const link = await signInPage();
-      await page.goto(link);
-      await page.locator('#username-input').fill('alice');
-      await page.locator('#password-input').fill(user('alice').password);
-      await Promise.all([page.waitForLoadState(), page.click('#password button[type="submit"]')]);
-      expect(await page.locator('body').innerText()).toMatch(/signed in as alice/i);
-      // The user says "done" in the chat; only now does the model call arcgis_exchange_code.
-      const done = await server.call('arcgis_exchange_code', { waitSeconds: 5 });
-      expect(done.isError, textOf(done)).toBeFalsy();
-      expect((done.structuredContent as unknown as SignedIn).username).toBe('alice');
-    },
-  );
+  // Regression test for a bug found while writing it.
+  it('a user who finishes on the page before arcgis_exchange_code is called is reported as signed in', async () => {
+    const link = await signInPage();
+    await page.goto(link);
+    await page.locator('#username-input').fill('alice');
+    await page.locator('#password-input').fill(user('alice').password);
+    await Promise.all([page.waitForLoadState(), page.click('#password button[type="submit"]')]);
+    expect(await page.locator('body').innerText()).toMatch(/signed in as alice/i);
+    // The user says "done" in the chat; only now does the model call arcgis_exchange_code.
+    const done = await server.call('arcgis_exchange_code', { waitSeconds: 5 });
+    expect(done.isError, textOf(done)).toBeFalsy();
+    expect((done.structuredContent as unknown as SignedIn).username).toBe('alice');
+  });
 
   it('a SAML user entering a password is told to use "Sign in with ArcGIS" (SAML/MFA)', async () => {
     const link = await signInPage();
