@@ -213,17 +213,10 @@ describe(`e2e token lifecycle [${STORE} store]`, () => {
       expect((again.structuredContent as QueryOut).accessedAs).toBe(alice(sandbox).username);
     });
 
-    it.fails(
+    it(
       'REL-SINGLE-FLIGHT: two server processes on one stored entry rotate it once (3 rounds)',
-      // BUG: src/auth/profile-session.ts:215-224 (rotate): the process that waited for the lock adopts
-      // the winner's freshly rotated token, but because that token also has < 24 h left it falls
-      // through to a second exchange_refresh_token, which kills the winner's token and access tokens
-      // (the winner then rotates again on its next 498: ping-pong). Whenever the refresh-token lifetime
-      // is under a day (an admin cap, or refreshTtlSeconds here), two processes keep rotating.
-      // Fix: when the stored token differs from the one we hold, someone just rotated it: adopt it and
-      // use grant_type=refresh_token with it, whatever its remaining lifetime (never exchange again in
-      // the same lock hold); e.g. replace the `if (stored.refreshExpiresAt - now >= margin)` guard by
-      // an unconditional refresh with the adopted token.
+      // Regression guard: the process that waited for the lock used to exchange the winner's freshly
+      // rotated token again (it too had < 24 h left), killing the winner's tokens: ping-pong.
       async () => {
         const seed = await h.spawn(env);
         await signInOob(seed, alice(sandbox));
