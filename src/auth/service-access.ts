@@ -92,7 +92,7 @@ export class ServiceAccess {
       } catch (e) {
         const rejected =
           isArcGisMcpError(e) && (e.code === 'ARCGIS_TOKEN_INVALID' || e.code === 'ARCGIS_SIGN_IN_REQUIRED');
-        if (!rejected || attempt > 0) throw explainAsUser(e, credential, owner);
+        if (!rejected || attempt > 0) throw explainAsUser(e, credential, owner, req.url);
         const next: Credential | null = await owner.session.afterRejection(credential);
         if (!next) throw signInRequired(owner);
         credential = next;
@@ -166,8 +166,30 @@ export function signInRequired(owner: ProfileContext): ArcGisMcpError {
   );
 }
 
-function explainAsUser(e: unknown, credential: Credential, owner: ProfileContext): unknown {
+function explainAsUser(e: unknown, credential: Credential, owner: ProfileContext, url?: URL): unknown {
   if (!isArcGisMcpError(e)) return e;
+  const rejectedToken = e.code === 'ARCGIS_TOKEN_INVALID' || e.code === 'ARCGIS_SIGN_IN_REQUIRED';
+  if (
+    rejectedToken &&
+    url &&
+    url.origin !== owner.config.portalUrl.origin &&
+    owner.policy.check(url).allowed
+  ) {
+    const decision = owner.policy.check(url);
+    if (decision.allowed && decision.reason === 'trusted') {
+      // A trusted host that is not the portal refused a freshly refreshed token: the session is
+      // fine (the refresh worked); that server just does not take this portal's tokens.
+      return new ArcGisMcpError(
+        'ARCGIS_HOST_NOT_TRUSTED',
+        `${url.host} does not accept tokens from ${owner.config.portalUrl.host} (it refused a freshly refreshed one); signing in again will not help.`,
+        {
+          cause: e,
+          nextStep:
+            'Tell the user this server is not federated with their portal: an ArcGIS administrator can federate it, or the data can be shared through the portal; otherwise export it as CSV.',
+        },
+      );
+    }
+  }
   if (e.code === 'ARCGIS_PERMISSION_DENIED') {
     return new ArcGisMcpError(
       'ARCGIS_PERMISSION_DENIED',

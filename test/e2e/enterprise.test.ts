@@ -169,28 +169,16 @@ describe(`e2e: ArcGIS Enterprise, federated and unfederated servers [${STORE} st
       expect((ok.structuredContent as QueryOut).accessedAs).toBe(alice(sandbox).username);
     });
 
-    // BUG: src/auth/service-access.ts:169-190 (explainAsUser): when a trusted host that is not the
-    // portal answers 498 to a token that was just refreshed (the portal still accepts it), the result
-    // is ARCGIS_SESSION_EXPIRED "ArcGIS rejected the session ... even after a refresh. Next step: Call
-    // arcgis_auth_url and ask the user to sign in again" — but the session is fine (the portal's
-    // private layer answers right after), so a new sign-in cannot help and the model loops through
-    // sign-ins. Fix: in requestAsUser, when the rejecting origin is not the owner's portal origin
-    // (policy reason 'trusted') and the refresh succeeded, report a host problem instead, e.g.
-    // ARCGIS_PERMISSION_DENIED/ARCGIS_HOST_NOT_TRUSTED "the server at <host> does not accept tokens
-    // from <portal> (unfederated, or federated with another portal); signing in again will not help",
-    // with a next step about ARCGIS_TRUSTED_HOSTS / asking an administrator.
-    it.fails(
-      'REL-REACTIVE: a trusted server that refuses the portal token is not reported as an expired session',
-      async () => {
-        const q = await trusting.call('arcgis_query', {
-          url: sandbox.info.services.unfederatedPrivate,
-          limit: 1,
-        });
-        const text = textOf(q);
-        expect(q.isError, text).toBe(true);
-        expect(text).not.toMatch(/^ARCGIS_SESSION_EXPIRED/);
-        expect(text).not.toMatch(/sign in again/i);
-      },
-    );
+    // Regression test for a bug found while writing it.
+    it('REL-REACTIVE: a trusted server that refuses the portal token is not reported as an expired session', async () => {
+      const q = await trusting.call('arcgis_query', {
+        url: sandbox.info.services.unfederatedPrivate,
+        limit: 1,
+      });
+      const text = textOf(q);
+      expect(q.isError, text).toBe(true);
+      expect(text).not.toMatch(/^ARCGIS_SESSION_EXPIRED/);
+      expect(text).not.toMatch(/sign in again/i);
+    });
   });
 });
