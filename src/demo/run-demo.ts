@@ -48,9 +48,7 @@ async function main(): Promise<void> {
   console.log(dim(`sandbox portal ${sandbox.info.portalUrl}; refresh token store: ${store}`));
   if (!probe.available) {
     console.log(
-      dim(
-        `(no OS keychain here: ${probe.reason ?? 'unavailable'}; the demo opts in to a 0600 file in a temp folder)`,
-      ),
+      dim('(no OS keychain answers here; the demo opts in to a 0600 file in a temp folder instead)'),
     );
   }
 
