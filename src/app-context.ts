@@ -1,4 +1,4 @@
-import { ArcGisHttpClient } from './arcgis/http-client.js';
+import { ArcGisHttpClient, createDispatcher } from './arcgis/http-client.js';
 import { LocalSignIns } from './auth/local-sign-ins.js';
 import { PersistentNeedsToken } from './auth/needs-token-memory.js';
 import { PendingSignIns } from './auth/pending-sign-ins.js';
@@ -28,7 +28,12 @@ export function createAppContext(
   overrides: { store?: SecretStore; http?: ArcGisHttpClient; now?: () => number } = {},
 ): AppContext {
   const now = overrides.now ?? Date.now;
-  const http = overrides.http ?? new ArcGisHttpClient({ timeoutMs: config.requestTimeoutMs });
+  const http =
+    overrides.http ??
+    new ArcGisHttpClient({
+      timeoutMs: config.requestTimeoutMs,
+      ...(config.extraCaPem ? { dispatcher: createDispatcher({ extraCaPem: config.extraCaPem }) } : {}),
+    });
   const store = overrides.store ?? createSecretStore(config.tokenStore, { configDir: config.configDir });
   const profiles = new ProfileRegistry(config, { http, store, log, now });
   const pending = new PendingSignIns(now);

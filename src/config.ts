@@ -49,6 +49,8 @@ export interface ServerConfig {
   envFile: string | undefined;
   /** The profiles file, when one was read. */
   configFile: string | undefined;
+  /** An extra CA bundle (PEM) for Enterprise servers with an internal certificate authority. */
+  extraCaPem: string | undefined;
   credentials: EnvironmentCredentials;
 }
 
@@ -177,6 +179,23 @@ function readProfilesFile(
   return { file, parsed: r.data };
 }
 
+function readCaFile(path: string | undefined): string | undefined {
+  if (!path) return undefined;
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch {
+    throw new ArcGisMcpError('CONFIG_INVALID', `ARCGIS_CA_FILE ${JSON.stringify(path)} cannot be read.`);
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new ArcGisMcpError(
+      'CONFIG_INVALID',
+      `ARCGIS_CA_FILE ${JSON.stringify(path)} holds no PEM certificate.`,
+    );
+  }
+  return pem;
+}
+
 export function loadConfig(source: { env: Env; envFile?: string | undefined }): ServerConfig {
   const { env } = source;
   const store = (env.ARCGIS_TOKEN_STORE ?? 'keychain').toLowerCase();
@@ -244,6 +263,7 @@ export function loadConfig(source: { env: Env; envFile?: string | undefined }): 
     toolDeadlineMs: positiveInt(env.ARCGIS_TOOL_DEADLINE_MS, 120_000, 'ARCGIS_TOOL_DEADLINE_MS'),
     envFile: source.envFile,
     configFile: fromFile?.file,
+    extraCaPem: readCaFile(env.ARCGIS_CA_FILE),
     credentials: {
       username: env.ARCGIS_USERNAME || undefined,
       password: env.ARCGIS_PASSWORD || undefined,

@@ -1,3 +1,4 @@
+import { rootCertificates } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import { ArcGisMcpError } from '../errors.js';
 import { redactUrl } from '../redact.js';
@@ -64,8 +65,24 @@ const MAX_REDIRECTS = 3;
 let sharedAgent: Agent | undefined;
 /** One keep-alive pool for the whole process; connect timeout bounds the TCP/TLS handshake. */
 export function sharedDispatcher(): Agent {
-  sharedAgent ??= new Agent({ connect: { timeout: 10_000 }, keepAliveTimeout: 10_000, connections: 16 });
+  sharedAgent ??= createDispatcher();
   return sharedAgent;
+}
+
+/**
+ * A pool that trusts the system CAs plus, when given, an extra PEM bundle: Enterprise portals
+ * often use an internal CA (arcgis-protocol.md §9: "allow a CA bundle, never disable
+ * verification"). Verification stays on; there is no option to turn it off.
+ */
+export function createDispatcher(options: { extraCaPem?: string } = {}): Agent {
+  return new Agent({
+    connect: {
+      timeout: 10_000,
+      ...(options.extraCaPem ? { ca: [...rootCertificates, options.extraCaPem] } : {}),
+    },
+    keepAliveTimeout: 10_000,
+    connections: 16,
+  });
 }
 
 export class ArcGisHttpClient {
@@ -270,6 +287,17 @@ function networkError(e: unknown, url: URL, callerSignal: AbortSignal | undefine
         'Try again in a moment; if it keeps happening, ask for fewer rows (limit) or check the server.',
     });
   }
+  if (TLS_CERT_ERRORS.has(code)) {
+    return new ArcGisMcpError(
+      'ARCGIS_UNREACHABLE',
+      `${where} presented a certificate this computer does not trust (${code}).`,
+      {
+        cause: e,
+        nextStep:
+          'If this is an ArcGIS Enterprise server with an internal certificate authority, ask the user to set ARCGIS_CA_FILE (or NODE_EXTRA_CA_CERTS) to the CA bundle (PEM) in the server configuration. Certificate checks are never turned off.',
+      },
+    );
+  }
   const reset = code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE';
   return new ArcGisMcpError(
     'ARCGIS_UNREACHABLE',
@@ -285,6 +313,16 @@ function networkError(e: unknown, url: URL, callerSignal: AbortSignal | undefine
     },
   );
 }
+
+const TLS_CERT_ERRORS = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 
 export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
