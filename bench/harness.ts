@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { SecretStoreKind } from '../src/auth/store/secret-store.js';
-import { signInLikeABrowser } from '../src/demo/scripted-browser.js';
+import { signInLikeABrowser } from '../src/cli/scripted-browser.js';
 import type { RecordedRequest, RunningSandbox } from '../src/sandbox/sandbox.js';
 
 /**

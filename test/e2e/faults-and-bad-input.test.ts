@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/sandbox.js';
-import { signInLikeABrowser } from '../../src/demo/scripted-browser.js';
+import { signInLikeABrowser } from '../../src/cli/scripted-browser.js';
 import {
   accountOf,
   admin,

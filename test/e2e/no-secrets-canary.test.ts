@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signInLikeABrowser } from '../../src/demo/scripted-browser.js';
+import { signInLikeABrowser } from '../../src/cli/scripted-browser.js';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/sandbox.js';
 import { submitLocalSignInForm } from '../helpers/local-sign-in-page.js';
 import { spawnServer, textOf, type SpawnedServer } from '../helpers/mcp-client.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/sandbox.js';
-import { signInLikeABrowser } from '../../src/demo/scripted-browser.js';
+import { signInLikeABrowser } from '../../src/cli/scripted-browser.js';
 import { spawnServer, textOf, type SpawnedServer } from '../helpers/mcp-client.js';
 import { secretService } from '../helpers/secret-service.js';
 

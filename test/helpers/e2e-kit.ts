@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { createSecretStore } from '../../src/auth/store/create-secret-store.js';
-import { signInLikeABrowser } from '../../src/demo/scripted-browser.js';
+import { signInLikeABrowser } from '../../src/cli/scripted-browser.js';
 import type { RecordedRequest, RunningSandbox } from '../../src/sandbox/sandbox.js';
 import { assertBuilt, SERVER_ENTRY, textOf, type SpawnedServer } from './mcp-client.js';
 import { secretService } from './secret-service.js';
