@@ -20,6 +20,8 @@ export interface AppContext {
   pending: PendingSignIns;
   localSignIns: LocalSignIns;
   now: () => number;
+  /** Settles when start-up work (session restore, environment credentials) is done; tools wait for it. */
+  ready: Promise<void>;
 }
 
 export function createAppContext(
@@ -47,5 +49,6 @@ export function createAppContext(
     pending,
     localSignIns: new LocalSignIns({ http, pending, log }),
     now,
+    ready: Promise.resolve(),
   };
 }

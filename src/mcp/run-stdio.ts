@@ -5,35 +5,44 @@ import { isArcGisMcpError } from '../errors.js';
 import { log } from '../log.js';
 import { applyEnvironmentCredentials } from '../auth/environment-sign-in.js';
 import { warnIfEnvFileNotIgnored } from '../env-file-check.js';
-import { createServer } from './server.js';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { createConfigErrorServer, createServer } from './server.js';
 
 /**
  * `arcgis-mcp` with no arguments: the MCP server on stdio. SEC-STDOUT: stdout carries only
  * JSON-RPC; everything else goes to stderr through the logger.
  */
 export async function runStdioServer(): Promise<void> {
-  let config;
+  let server: McpServer;
+  let ready: Record<string, unknown> = { configError: true };
   try {
-    config = loadConfig(loadEnv());
+    const config = loadConfig(loadEnv());
+    const ctx = createAppContext(config, log);
+    server = createServer(ctx);
+    // The stored session is restored before `initialize` is answered (bounded by STORE-TIMEOUT),
+    // so that processes started together all see the same refresh token before any of them may
+    // rotate it. Environment credentials need the network: tool calls wait for them instead.
+    await ctx.profiles.restoreAll();
+    ctx.ready = applyEnvironmentCredentials(ctx.profiles.get(), ctx.http, config.credentials, log).catch(
+      (e: unknown) => log.error('start-up failed', { error: e }),
+    );
+    void warnIfEnvFileNotIgnored(config.envFile, log);
+    ready = {
+      profiles: ctx.profiles.names,
+      store: ctx.store.describe(),
+      envFile: config.envFile ?? null,
+      configFile: config.configFile ?? null,
+    };
   } catch (e) {
-    log.error('configuration error', { error: e });
-    process.stderr.write(`arcgis-mcp: ${isArcGisMcpError(e) ? e.toUserText() : String(e)}\n`);
-    process.exitCode = 2;
-    return;
+    // A broken configuration must not look like a crash in the MCP client ("server disconnected"):
+    // serve every tool with the error and the fix, so the model can tell the user (and say it here).
+    if (!isArcGisMcpError(e)) throw e;
+    log.error('configuration error: every tool will report it until the server is restarted', { error: e });
+    process.stderr.write(`arcgis-mcp: ${e.toUserText()}\n`);
+    server = createConfigErrorServer(e);
   }
-  const ctx = createAppContext(config, log);
-  const server = createServer(ctx);
-  // Restore sessions before accepting calls, so the first tool call already sees them.
-  await ctx.profiles.restoreAll();
-  await applyEnvironmentCredentials(ctx.profiles.get(), ctx.http, config.credentials, log);
-  void warnIfEnvFileNotIgnored(config.envFile, log);
-  const transport = new StdioServerTransport();
-  await server.connect(transport);
-  log.info('arcgis-mcp ready on stdio', {
-    profiles: ctx.profiles.names,
-    store: ctx.store.describe(),
-    envFile: config.envFile ?? null,
-  });
+  await server.connect(new StdioServerTransport());
+  log.info('arcgis-mcp ready on stdio', ready);
   // The SDK's stdio transport does not exit when stdin closes (environment.md): do it here.
   let closing = false;
   const shutdown = (why: string) => {

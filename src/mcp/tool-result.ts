@@ -34,7 +34,14 @@ export function errorResult(e: unknown, log?: Logger): CallToolResult {
  * cancellation, and turns every failure into an error result: bad input never stops the server.
  */
 export async function runTool(
-  options: { name: string; deadlineMs: number; signal: AbortSignal; log: Logger },
+  options: {
+    name: string;
+    deadlineMs: number;
+    signal: AbortSignal;
+    log: Logger;
+    /** Start-up work (session restore, environment sign-in) that calls must not overtake. */
+    ready?: Promise<unknown>;
+  },
   body: (signal: AbortSignal) => Promise<CallToolResult>,
 ): Promise<CallToolResult> {
   const deadline = AbortSignal.timeout(options.deadlineMs);
@@ -42,7 +49,10 @@ export async function runTool(
   const started = Date.now();
   try {
     const result = await Promise.race([
-      body(signal),
+      (async () => {
+        await options.ready;
+        return body(signal);
+      })(),
       new Promise<never>((_, reject) => {
         const onAbort = () =>
           reject(

@@ -12,7 +12,6 @@ import {
   mark,
   readStored,
   removeDir,
-  runServerExpectingExit,
   serverEnv,
   signInOob,
   since,
@@ -173,9 +172,10 @@ describe(`e2e: two portals as two profiles [${STORE} store]`, () => {
     expect(s.east).toMatchObject({ signedIn: true, username: bob(b).username });
   });
 
-  it('AUTH-PORTAL-FROM-CONFIG / STORE-KEYCHAIN-FIRST: a config.json holding a clientSecret stops the server with a clear message, not a crash trace', async () => {
+  it('AUTH-PORTAL-FROM-CONFIG / STORE-KEYCHAIN-FIRST: a config.json holding a clientSecret is refused: every tool says what to fix, no crash, no secret echoed', async () => {
     const dir = tempConfigDir();
     const canary = 'canary-secret-7f3a9c1e55';
+    let broken: SpawnedServer | undefined;
     try {
       writeFileSync(
         join(dir, 'config.json'),
@@ -185,15 +185,23 @@ describe(`e2e: two portals as two profiles [${STORE} store]`, () => {
           },
         }),
       );
-      const r = await runServerExpectingExit({ ARCGIS_CONFIG_DIR: dir, ARCGIS_TOKEN_STORE: 'memory' });
-      expect(r.code).not.toBe(0);
-      expect(r.signal).toBeNull();
-      expect(r.stderr).toMatch(/must not hold secrets/);
-      expect(r.stderr).toMatch(/config\.json/);
-      expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/); // no stack trace
-      expect(r.stderr).not.toContain(canary);
-      expect(r.stdout).toBe(''); // SEC-STDOUT: nothing but JSON-RPC, and there was none
+      broken = await spawnServer({ ARCGIS_CONFIG_DIR: dir, ARCGIS_TOKEN_STORE: 'memory' });
+      const { tools } = await broken.client.listTools();
+      expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(['arcgis_whoami', 'arcgis_query']));
+      for (const name of ['arcgis_whoami', 'arcgis_query', 'arcgis_auth_url']) {
+        const r = await broken.call(name, name === 'arcgis_query' ? { url: b.info.services.private } : {});
+        expect(r.isError).toBe(true);
+        expect(textOf(r)).toMatch(/^CONFIG_INVALID: .*must not hold secrets/);
+        expect(textOf(r)).toMatch(/config\.json/);
+        expect(textOf(r)).toMatch(/restart/i);
+        expect(textOf(r)).not.toContain(canary);
+      }
+      expect(broken.stderr()).toMatch(/must not hold secrets/);
+      expect(broken.stderr()).not.toMatch(/\n\s+at .+:\d+:\d+/); // no stack trace
+      expect(broken.stderr()).not.toContain(canary);
+      for (const line of broken.stdoutLines) expect(JSON.parse(line)).toMatchObject({ jsonrpc: '2.0' }); // SEC-STDOUT
     } finally {
+      await broken?.close();
       removeDir(dir);
     }
   });

@@ -65,6 +65,7 @@ export function registerAuthUrl(server: McpServer, ctx: AppContext): void {
           deadlineMs: ctx.config.toolDeadlineMs,
           signal: extra.signal,
           log: ctx.log,
+          ready: ctx.ready,
         },
         async () => {
           const p = ctx.profiles.get(profile);

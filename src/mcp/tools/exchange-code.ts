@@ -113,6 +113,7 @@ export function registerExchangeCode(server: McpServer, ctx: AppContext): void {
           ),
           signal: extra.signal,
           log: ctx.log,
+          ready: ctx.ready,
         },
         async (signal) => {
           const p = ctx.profiles.get(profile);

@@ -33,7 +33,13 @@ export function registerLogout(server: McpServer, ctx: AppContext): void {
     },
     async ({ profile }, extra) =>
       runTool(
-        { name: 'arcgis_logout', deadlineMs: ctx.config.toolDeadlineMs, signal: extra.signal, log: ctx.log },
+        {
+          name: 'arcgis_logout',
+          deadlineMs: ctx.config.toolDeadlineMs,
+          signal: extra.signal,
+          log: ctx.log,
+          ready: ctx.ready,
+        },
         async () => {
           const targets = profile ? [ctx.profiles.get(profile)] : ctx.profiles.all();
           const profiles = [];

@@ -109,7 +109,13 @@ export function registerQuery(server: McpServer, ctx: AppContext): void {
     },
     async (args, extra) =>
       runTool(
-        { name: 'arcgis_query', deadlineMs: ctx.config.toolDeadlineMs, signal: extra.signal, log: ctx.log },
+        {
+          name: 'arcgis_query',
+          deadlineMs: ctx.config.toolDeadlineMs,
+          signal: extra.signal,
+          log: ctx.log,
+          ready: ctx.ready,
+        },
         async (signal) => {
           const parts = parseServiceUrl(args.url);
           if (parts.layerId === null) await explainServiceRoot(parts, args.profile, signal);

@@ -83,7 +83,13 @@ export function registerWhoami(server: McpServer, ctx: AppContext): void {
     },
     async ({ profile }, extra) =>
       runTool(
-        { name: 'arcgis_whoami', deadlineMs: ctx.config.toolDeadlineMs, signal: extra.signal, log: ctx.log },
+        {
+          name: 'arcgis_whoami',
+          deadlineMs: ctx.config.toolDeadlineMs,
+          signal: extra.signal,
+          log: ctx.log,
+          ready: ctx.ready,
+        },
         async () => {
           const targets = profile ? [ctx.profiles.get(profile)] : ctx.profiles.all();
           const profiles = await Promise.all(targets.map(describeProfile));
