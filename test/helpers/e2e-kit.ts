@@ -1,5 +1,4 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +6,7 @@ import { expect } from 'vitest';
 import { createSecretStore } from '../../src/auth/store/create-secret-store.js';
 import { signInLikeABrowser } from '../../src/cli/scripted-browser.js';
 import type { RecordedRequest, RunningSandbox } from '../../src/sandbox/sandbox.js';
-import { assertBuilt, SERVER_ENTRY, textOf, type SpawnedServer } from './mcp-client.js';
+import { textOf, type SpawnedServer } from './mcp-client.js';
 import { secretService } from './secret-service.js';
 
 /**
@@ -157,33 +156,6 @@ export function requestsTo(
 export function originAndPath(url: string): { origin: string; path: string } {
   const u = new URL(url);
   return { origin: u.origin, path: u.pathname };
-}
-
-/** Runs the built server with `env` and no MCP client, for start-up failures: exit code and stderr. */
-export async function runServerExpectingExit(
-  env: Record<string, string>,
-  timeoutMs = 10_000,
-): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }> {
-  assertBuilt();
-  const child = spawn(process.execPath, [SERVER_ENTRY], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
-    cwd: env.ARCGIS_CONFIG_DIR ?? process.cwd(),
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  let stdout = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the server did not exit within ${timeoutMs} ms; stderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stderr, stdout });
-    });
-  });
 }
 
 /** POSTs to a sandbox admin endpoint (`/__sandbox/<path>`), as a test harness outside the process would. */

@@ -82,6 +82,7 @@ async function setup(options: { clientSecret?: string } = {}) {
     requestTimeoutMs: 5_000,
     toolDeadlineMs: 10_000,
     envFile: undefined,
+    extraCaPem: undefined,
     configFile: undefined,
     credentials: { username: undefined, password: undefined, token: undefined },
   };
