@@ -1,4 +1,4 @@
-import type { ArcGisHttpClient, Params } from '../arcgis/http-client.js';
+import type { ArcGisHttpClient, OriginBoundToken, Params } from '../arcgis/http-client.js';
 import { ArcGisMcpError, isArcGisMcpError } from '../errors.js';
 import { appTokenRefused, bindServerToken, bindToken } from './bind-token.js';
 import type { Credential } from './credential.js';
@@ -79,57 +79,55 @@ export class ServiceAccess {
     return this.requestAsUser(req, owner);
   }
 
-  private async requestAsUser(req: AccessRequest, owner: ProfileContext): Promise<AccessResult> {
-    let credential = await owner.session.userCredential();
-    if (!credential) {
-      if (owner.app.configured) throw appTokenRefused();
-      throw signInRequired(owner);
-    }
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const body = await this.send(req, { credential, owner });
-        return { body, as: { profile: owner.config.name, username: credential.username ?? '' } };
-      } catch (e) {
-        const rejected =
-          isArcGisMcpError(e) && (e.code === 'ARCGIS_TOKEN_INVALID' || e.code === 'ARCGIS_SIGN_IN_REQUIRED');
-        if (!rejected || attempt > 0) throw explainAsUser(e, credential, owner, req.url);
-        const next: Credential | null = await owner.session.afterRejection(credential);
-        if (!next) throw signInRequired(owner);
-        credential = next;
-      }
-    }
+  /** A server of the portal (or a trusted host): the user's portal token. */
+  private requestAsUser(req: AccessRequest, owner: ProfileContext): Promise<AccessResult> {
+    return this.withUserSession(req, owner, (user) =>
+      this.send(req, { token: bindToken(user, req.url, owner.policy, 'content') }),
+    );
   }
 
   /** A federated server: its own server token, never the portal token (§11). */
-  private async requestAsFederated(
+  private requestAsFederated(
     req: AccessRequest,
     owner: ProfileContext,
     serverRoot: URL,
+  ): Promise<AccessResult> {
+    return this.withUserSession(
+      req,
+      owner,
+      async (user) => {
+        const serverToken = await this.federation.serverToken(owner, serverRoot, user);
+        return this.send(req, { token: bindServerToken(serverToken, req.url, serverRoot) });
+      },
+      (user) => this.federation.invalidate(owner, serverRoot, user),
+    );
+  }
+
+  /**
+   * Runs `attempt` with the profile's user credential (never an app token: NET-TWO-LEGGED).
+   * REL-REACTIVE: a 498 (or 499 with a token) — from the service, or from the portal while minting
+   * a server token — refreshes the session once and retries once.
+   */
+  private async withUserSession(
+    req: AccessRequest,
+    owner: ProfileContext,
+    attempt: (user: Credential) => Promise<unknown>,
+    onRejected?: (user: Credential) => void,
   ): Promise<AccessResult> {
     let user = await owner.session.userCredential();
     if (!user) {
       if (owner.app.configured) throw appTokenRefused();
       throw signInRequired(owner);
     }
-    for (let attempt = 0; ; attempt++) {
+    for (let tries = 0; ; tries++) {
       try {
-        const serverToken = await this.federation.serverToken(owner, serverRoot, user);
-        const body = await this.http.requestJson({
-          url: req.url,
-          method: req.method ?? 'GET',
-          ...(req.params ? { params: req.params } : {}),
-          token: bindServerToken(serverToken, req.url, serverRoot),
-          idempotent: true,
-          ...(req.signal ? { signal: req.signal } : {}),
-        });
+        const body = await attempt(user);
         return { body, as: { profile: owner.config.name, username: user.username ?? '' } };
       } catch (e) {
-        // REL-REACTIVE: a 498 from the server, or from the portal while minting the server token,
-        // means the portal token (or its server token) died: refresh once, mint again, retry once.
         const rejected =
           isArcGisMcpError(e) && (e.code === 'ARCGIS_TOKEN_INVALID' || e.code === 'ARCGIS_SIGN_IN_REQUIRED');
-        if (!rejected || attempt > 0) throw explainAsUser(e, user, owner);
-        this.federation.invalidate(owner, serverRoot, user);
+        if (!rejected || tries > 0) throw explainAsUser(e, user, owner, req.url);
+        onRejected?.(user);
         const fresh = await owner.session.afterRejection(user);
         if (!fresh) throw signInRequired(owner);
         user = fresh;
@@ -137,12 +135,12 @@ export class ServiceAccess {
     }
   }
 
-  private send(req: AccessRequest, as?: { credential: Credential; owner: ProfileContext }): Promise<unknown> {
+  private send(req: AccessRequest, auth?: { token: OriginBoundToken }): Promise<unknown> {
     return this.http.requestJson({
       url: req.url,
       method: req.method ?? 'GET',
       ...(req.params ? { params: req.params } : {}),
-      ...(as ? { token: bindToken(as.credential, req.url, as.owner.policy, 'content') } : {}),
+      ...(auth ? { token: auth.token } : {}),
       idempotent: true,
       ...(req.signal ? { signal: req.signal } : {}),
     });
@@ -166,15 +164,10 @@ export function signInRequired(owner: ProfileContext): ArcGisMcpError {
   );
 }
 
-function explainAsUser(e: unknown, credential: Credential, owner: ProfileContext, url?: URL): unknown {
+function explainAsUser(e: unknown, credential: Credential, owner: ProfileContext, url: URL): unknown {
   if (!isArcGisMcpError(e)) return e;
   const rejectedToken = e.code === 'ARCGIS_TOKEN_INVALID' || e.code === 'ARCGIS_SIGN_IN_REQUIRED';
-  if (
-    rejectedToken &&
-    url &&
-    url.origin !== owner.config.portalUrl.origin &&
-    owner.policy.check(url).allowed
-  ) {
+  if (rejectedToken && url.origin !== owner.config.portalUrl.origin) {
     const decision = owner.policy.check(url);
     if (decision.allowed && decision.reason === 'trusted') {
       // A trusted host that is not the portal refused a freshly refreshed token: the session is
