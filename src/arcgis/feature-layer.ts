@@ -111,22 +111,77 @@ export function parseObjectIds(body: unknown): Array<number | string> {
   return r.data.objectIds ?? [];
 }
 
+/** A bounding box in WGS 84 longitude/latitude. */
+export interface Envelope {
+  xmin: number;
+  ymin: number;
+  xmax: number;
+  ymax: number;
+}
+
 export interface QueryOptions {
   where: string;
   outFields: string;
   orderByFields: string | undefined;
   returnGeometry: boolean;
   outSR?: number;
+  bbox?: Envelope | undefined;
+}
+
+/**
+ * The filter part shared by rows, counts, ids and statistics: the where clause and an optional
+ * envelope (geometry as a JSON string with inSR, §1, §8).
+ */
+export function filterParams(o: Pick<QueryOptions, 'where' | 'bbox'>): Params {
+  return {
+    where: o.where,
+    ...(o.bbox
+      ? {
+          geometry: JSON.stringify({ ...o.bbox, spatialReference: { wkid: 4326 } }),
+          geometryType: 'esriGeometryEnvelope',
+          inSR: 4326,
+          spatialRel: 'esriSpatialRelIntersects',
+        }
+      : {}),
+  };
 }
 
 /** Query parameters shared by every page; JSON-valued and boolean parameters as strings (§1). */
 export function baseQueryParams(o: QueryOptions): Params {
   return {
-    where: o.where,
+    ...filterParams(o),
     outFields: o.outFields,
     orderByFields: o.orderByFields,
     returnGeometry: o.returnGeometry,
     ...(o.outSR !== undefined ? { outSR: o.outSR } : {}),
+  };
+}
+
+export type StatisticType = 'count' | 'sum' | 'min' | 'max' | 'avg' | 'stddev' | 'var';
+export interface Statistic {
+  type: StatisticType;
+  field: string;
+  as?: string | undefined;
+}
+
+/** outStatistics + groupByFieldsForStatistics (§8): one request, one row per group. */
+export function statisticsParams(
+  o: Pick<QueryOptions, 'where' | 'bbox'>,
+  statistics: readonly Statistic[],
+  groupBy: readonly string[],
+  orderByFields: string | undefined,
+): Params {
+  return {
+    ...filterParams(o),
+    outStatistics: JSON.stringify(
+      statistics.map((s) => ({
+        statisticType: s.type,
+        onStatisticField: s.field,
+        outStatisticFieldName: s.as ?? `${s.type}_${s.field}`,
+      })),
+    ),
+    ...(groupBy.length > 0 ? { groupByFieldsForStatistics: groupBy.join(',') } : {}),
+    orderByFields,
   };
 }
 
@@ -218,7 +273,7 @@ async function collectByObjectIds(
   options: QueryOptions,
   window: { offset: number; limit: number },
 ): Promise<CollectResult> {
-  const ids = parseObjectIds(await fetchJson({ where: options.where, returnIdsOnly: true }));
+  const ids = parseObjectIds(await fetchJson({ ...filterParams(options), returnIdsOnly: true }));
   const slice = ids.slice(window.offset, window.offset + window.limit);
   const features: QueryPage['features'] = [];
   let fields: LayerField[] | undefined;
