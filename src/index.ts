@@ -2,7 +2,8 @@
 /**
  * The `arcgis-mcp` bin (product.md contract):
  * - no arguments: the MCP server on stdio;
- * - `sandbox [--port N] ...`: the ArcGIS emulator on 127.0.0.1.
+ * - `sandbox [--port N] ...`: the ArcGIS emulator on 127.0.0.1;
+ * - `status | login | logout | token | doctor`: the human command line (src/cli/run-cli.ts).
  */
 const [command, ...rest] = process.argv.slice(2);
 
@@ -19,13 +20,25 @@ async function main(): Promise<void> {
       await runSandboxCli(rest);
       return;
     }
+    case 'status':
+    case 'login':
+    case 'logout':
+    case 'token':
+    case 'doctor': {
+      const { runCli, exitAfterFlush } = await import('./cli/run-cli.js');
+      await exitAfterFlush(await runCli(command, rest));
+      return;
+    }
     case '--help':
     case '-h':
-    case 'help':
+    case 'help': {
+      const { CLI_USAGE } = await import('./cli/run-cli.js');
       process.stderr.write(
-        'usage: arcgis-mcp            run the MCP server on stdio\n       arcgis-mcp sandbox [--port N] [--token-ttl S] [--refresh-ttl S] [--enterprise]\n',
+        'usage: arcgis-mcp            run the MCP server on stdio\n       arcgis-mcp sandbox [--port N] [--token-ttl S] [--refresh-ttl S] [--enterprise]\n' +
+          CLI_USAGE,
       );
       return;
+    }
     default:
       process.stderr.write(`arcgis-mcp: unknown command ${JSON.stringify(command)} (try --help)\n`);
       process.exitCode = 2;
