@@ -116,7 +116,11 @@ async function runCli(
  */
 function runPython(script: string, args: string[], env: Record<string, string>, cwd: string): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(python3!, ['-c', script, ...args], { env: { ...baseEnv(), ...env }, cwd });
+    const child = spawn(python3!, ['-c', script, ...args], {
+      // No __pycache__ left in python/.
+      env: { ...baseEnv(), PYTHONDONTWRITEBYTECODE: '1', ...env },
+      cwd,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
