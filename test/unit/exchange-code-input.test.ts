@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ArcGisMcpError } from '../../src/errors.js';
-import { readPastedCode } from '../../src/mcp/tools/exchange-code.js';
+import { readPastedCode } from '../../src/auth/pasted-code.js';
 
 function refusal(input: string): ArcGisMcpError {
   try {

@@ -1,10 +1,11 @@
 import { createInterface } from 'node:readline';
 import type { AppContext } from '../../app-context.js';
-import { buildAuthorizeUrl, OOB_REDIRECT_URI } from '../../arcgis/oauth.js';
+import { OOB_REDIRECT_URI } from '../../arcgis/oauth.js';
+import { requireClientId, startOutOfBandSignIn } from '../../auth/out-of-band-sign-in.js';
 import type { LocalAuthServer, SignInOutcome } from '../../auth/local-sign-in/types.js';
 import type { ProfileContext } from '../../auth/profile-registry.js';
 import { ArcGisMcpError } from '../../errors.js';
-import { readPastedCode } from '../../mcp/tools/exchange-code.js';
+import { readPastedCode } from '../../auth/pasted-code.js';
 import { type CliIo, portalLabel, profileFlag } from '../cli-context.js';
 import { canOpenBrowser, openInBrowser } from '../open-browser.js';
 
@@ -48,7 +49,7 @@ export async function runLogin(ctx: AppContext, io: CliIo, opts: LoginOptions): 
       );
       outcome = await waitLocal(io, server, cancel.signal);
     } else if (p.config.redirectUri !== OOB_REDIRECT_URI) {
-      requireClientId(p);
+      requireClientId(p, noClientId(p));
       const { server, authorizeUrl } = await ctx.localSignIns.start(p, 'loopback');
       announce(
         io,
@@ -75,22 +76,8 @@ async function loginOutOfBand(
   opts: LoginOptions,
   signal: AbortSignal,
 ): Promise<void> {
-  // The same link as arcgis_auth_url's out-of-band branch (src/mcp/tools/auth-url.ts).
-  const clientId = requireClientId(p);
-  const pending = ctx.pending.start({
-    profile: p.config.name,
-    portalUrl: p.config.portalUrl.href,
-    clientId,
-    redirectUri: OOB_REDIRECT_URI,
-  });
-  const authorizeUrl = buildAuthorizeUrl({
-    restUrl: p.config.restUrl,
-    clientId,
-    redirectUri: OOB_REDIRECT_URI,
-    state: pending.state,
-    codeChallenge: pending.codeChallenge,
-    expirationMinutes: p.config.expirationMinutes,
-  }).href;
+  // The same link as arcgis_auth_url's out-of-band branch.
+  const { authorizeUrl } = startOutOfBandSignIn(ctx.pending, p, noClientId(p));
   announce(
     io,
     authorizeUrl,
@@ -185,16 +172,6 @@ function finish(io: CliIo, p: ProfileContext, outcome: SignInOutcome | null): nu
   return 0;
 }
 
-function requireClientId(p: ProfileContext): string {
-  const clientId = p.config.clientId;
-  if (!clientId) {
-    throw new ArcGisMcpError(
-      'CONFIG_INVALID',
-      `Profile "${p.config.name}" has no ArcGIS client id configured, so no browser sign-in link can be made.`,
-      {
-        nextStep: `run \`arcgis-mcp login${profileFlag(p)} --way sign-in-page\` (a generated token or a username and password), or register an OAuth app in the ArcGIS org (see the README) and set ARCGIS_CLIENT_ID. No client secret is needed.`,
-      },
-    );
-  }
-  return clientId;
+function noClientId(p: ProfileContext): string {
+  return `run \`arcgis-mcp login${profileFlag(p)} --way sign-in-page\` (a generated token or a username and password), or register an OAuth app in the ArcGIS org (see the README) and set ARCGIS_CLIENT_ID. No client secret is needed.`;
 }

@@ -1,7 +1,6 @@
 import type { AppContext } from '../../app-context.js';
-import type { Identity } from '../../auth/profile-session.js';
 import type { ProfileContext } from '../../auth/profile-registry.js';
-import { isArcGisMcpError } from '../../errors.js';
+import { readSessionReport, type SessionReport } from '../../auth/session-report.js';
 import { type CliIo, portalLabel, profileFlag, when } from '../cli-context.js';
 
 /**
@@ -13,60 +12,19 @@ import { type CliIo, portalLabel, profileFlag, when } from '../cli-context.js';
  * Exit 1 when the selected profile (the default one without --profile) is not signed in, or any
  * shown profile has a problem.
  */
-export interface ProfileStatusView {
-  profile: string;
-  isDefault: boolean;
-  portalUrl: string;
-  signedIn: boolean;
-  username: string | null;
-  fullName: string | null;
-  role: string | null;
-  orgId: string | null;
-  orgName: string | null;
-  credentialKind: 'user' | null;
-  credentialSource: string | null;
-  accessExpiresAt: string | null;
-  refreshExpiresAt: string | null;
-  refreshTokenStoredIn: string | null;
-  problem: string | null;
+export interface ProfileStatusView extends SessionReport {
   nextStep: string | null;
 }
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-
-/** The same reading as arcgis_whoami's (src/mcp/tools/whoami.ts), with a next step for a terminal. */
+/** The same reading as arcgis_whoami's (src/auth/session-report.ts), with a next step for a terminal. */
 export async function describeProfile(p: ProfileContext): Promise<ProfileStatusView> {
+  // A sign-in made elsewhere (the MCP server, another terminal) is in the shared store.
   await p.session.restore();
-  let problem: string | null = null;
-  let identity: Identity | null = null;
-  if (p.session.hasUserSession) {
-    try {
-      identity = await p.session.whoami();
-    } catch (e) {
-      problem = isArcGisMcpError(e) ? e.message : 'The session could not be checked.';
-    }
-  }
-  const s = p.session.status();
-  problem ??= s.problem;
-  const who = s.signedIn ? (identity ?? s.identity) : null;
+  const report = await readSessionReport(p);
   return {
-    profile: p.config.name,
-    isDefault: p.isDefault,
-    portalUrl: p.config.portalUrl.href,
-    signedIn: s.signedIn,
-    username: who?.username ?? null,
-    fullName: who?.fullName ?? null,
-    role: who?.role ?? null,
-    orgId: who?.orgId ?? null,
-    orgName: who?.orgName ?? null,
-    credentialKind: s.signedIn ? 'user' : null,
-    credentialSource: s.credentialSource,
-    accessExpiresAt: iso(s.accessExpiresAt),
-    refreshExpiresAt: iso(s.refreshExpiresAt),
-    refreshTokenStoredIn: s.refreshTokenStoredIn,
-    problem,
+    ...report,
     nextStep:
-      s.signedIn && !problem
+      report.signedIn && !report.problem
         ? null
         : !p.config.clientId
           ? 'No ArcGIS client id is configured: register an OAuth app in the org and set ARCGIS_CLIENT_ID (see the README), then run `arcgis-mcp login`; or run `arcgis-mcp login --way sign-in-page`.'

@@ -1,9 +1,8 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { AppContext } from '../../app-context.js';
-import { buildAuthorizeUrl, OOB_REDIRECT_URI } from '../../arcgis/oauth.js';
-import type { ProfileContext } from '../../auth/profile-registry.js';
-import { ArcGisMcpError } from '../../errors.js';
+import { OOB_REDIRECT_URI } from '../../arcgis/oauth.js';
+import { requireClientId, startOutOfBandSignIn } from '../../auth/out-of-band-sign-in.js';
 import { iso, okResult, runTool } from '../tool-result.js';
 import { profileArg } from './profile-arg.js';
 
@@ -94,7 +93,7 @@ export function registerAuthUrl(server: McpServer, ctx: AppContext): void {
             return okResult(out, `Local sign-in page for ${host} (valid 10 minutes, works once): ${link}`);
           }
 
-          const clientId = requireClientId(p);
+          requireClientId(p, NO_CLIENT_ID);
           if (p.config.redirectUri !== OOB_REDIRECT_URI) {
             const { authorizeUrl } = await ctx.localSignIns.start(p, 'loopback');
             const link = authorizeUrl ?? '';
@@ -111,20 +110,7 @@ export function registerAuthUrl(server: McpServer, ctx: AppContext): void {
             return okResult(out, `Sign-in link for ${host} (valid 10 minutes): ${link}`);
           }
 
-          const pending = ctx.pending.start({
-            profile: p.config.name,
-            portalUrl: p.config.portalUrl.href,
-            clientId,
-            redirectUri: OOB_REDIRECT_URI,
-          });
-          const authorizeUrl = buildAuthorizeUrl({
-            restUrl: p.config.restUrl,
-            clientId,
-            redirectUri: OOB_REDIRECT_URI,
-            state: pending.state,
-            codeChallenge: pending.codeChallenge,
-            expirationMinutes: p.config.expirationMinutes,
-          }).href;
+          const { pending, authorizeUrl } = startOutOfBandSignIn(ctx.pending, p, NO_CLIENT_ID);
           const out: AuthUrlOutput = {
             ...common,
             link: authorizeUrl,
@@ -141,17 +127,5 @@ export function registerAuthUrl(server: McpServer, ctx: AppContext): void {
   );
 }
 
-function requireClientId(p: ProfileContext): string {
-  const clientId = p.config.clientId;
-  if (!clientId) {
-    throw new ArcGisMcpError(
-      'CONFIG_INVALID',
-      `Profile "${p.config.name}" has no ArcGIS client id configured, so no browser sign-in link can be made.`,
-      {
-        nextStep:
-          'Either call arcgis_auth_url with way "sign-in-page" (the user can paste a generated token or use a username and password there), or tell the user to register an OAuth app in their ArcGIS org (see the README: redirect URIs urn:ietf:wg:oauth:2.0:oob and http://127.0.0.1/callback) and set ARCGIS_CLIENT_ID. No client secret is needed.',
-      },
-    );
-  }
-  return clientId;
-}
+const NO_CLIENT_ID =
+  'Either call arcgis_auth_url with way "sign-in-page" (the user can paste a generated token or use a username and password there), or tell the user to register an OAuth app in their ArcGIS org (see the README: redirect URIs urn:ietf:wg:oauth:2.0:oob and http://127.0.0.1/callback) and set ARCGIS_CLIENT_ID. No client secret is needed.';

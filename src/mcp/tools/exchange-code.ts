@@ -4,9 +4,9 @@ import type { CallToolResult, ServerNotification, ServerRequest } from '@modelco
 import { z } from 'zod';
 import type { AppContext } from '../../app-context.js';
 import type { LocalAuthServer, SignInOutcome } from '../../auth/local-sign-in/types.js';
+import { readPastedCode } from '../../auth/pasted-code.js';
 import type { ValidatedSignIn } from '../../auth/pending-sign-ins.js';
 import { ArcGisMcpError } from '../../errors.js';
-import { quoteUntrusted } from '../../redact.js';
 import { iso, okResult, runTool } from '../tool-result.js';
 import { profileArg } from './profile-arg.js';
 
@@ -33,41 +33,6 @@ export const exchangeCodeOutput = {
   refreshExpiresAt: z.string().nullable(),
   refreshTokenStoredIn: z.string().nullable(),
 };
-
-/** What the user pasted: the bare code, or the whole redirect URL (which then carries the state too). */
-export function readPastedCode(input: string): { code: string; state: string | null } {
-  const text = input.trim();
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text) || text.startsWith('urn:')) {
-    let url: URL;
-    try {
-      url = new URL(text);
-    } catch {
-      throw badCode();
-    }
-    const error = url.searchParams.get('error');
-    if (error) {
-      throw new ArcGisMcpError(
-        'OAUTH_ACCESS_DENIED',
-        `The sign-in was not completed (ArcGIS said ${quoteUntrusted(error, 200)}).`,
-        {
-          nextStep: 'Ask the user whether they want to sign in; if so, call arcgis_auth_url for a new link.',
-        },
-      );
-    }
-    const code = url.searchParams.get('code');
-    if (!code) throw badCode();
-    return { code, state: url.searchParams.get('state') };
-  }
-  if (!/^[A-Za-z0-9._~+/=-]{8,2048}$/.test(text)) throw badCode();
-  return { code: text, state: null };
-}
-
-function badCode(): ArcGisMcpError {
-  return new ArcGisMcpError('OAUTH_CODE_REJECTED', 'That does not look like an ArcGIS authorization code.', {
-    nextStep:
-      'Ask the user to copy the code exactly as the ArcGIS page shows it (or the whole address of the page), then call arcgis_exchange_code again.',
-  });
-}
 
 export function registerExchangeCode(server: McpServer, ctx: AppContext): void {
   server.registerTool(

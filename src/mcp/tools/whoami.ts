@@ -2,8 +2,8 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { AppContext } from '../../app-context.js';
 import type { ProfileContext } from '../../auth/profile-registry.js';
-import { isArcGisMcpError } from '../../errors.js';
-import { iso, okResult, runTool } from '../tool-result.js';
+import { readSessionReport } from '../../auth/session-report.js';
+import { okResult, runTool } from '../tool-result.js';
 import { profileArg } from './profile-arg.js';
 
 /**
@@ -33,39 +33,14 @@ const profileStatus = z.object({
 export const whoamiOutput = { profiles: z.array(profileStatus) };
 
 async function describeProfile(p: ProfileContext): Promise<z.infer<typeof profileStatus>> {
-  let problem: string | null = null;
-  let identity = null;
-  if (p.session.hasUserSession) {
-    try {
-      identity = await p.session.whoami();
-    } catch (e) {
-      problem = isArcGisMcpError(e) ? e.message : 'The session could not be checked.';
-    }
-  }
-  const s = p.session.status();
-  problem ??= s.problem;
-  const who = identity ?? s.identity;
+  const { isDefault: _isDefault, ...report } = await readSessionReport(p);
   const hint = p.isDefault ? '' : ` with profile "${p.config.name}"`;
   return {
-    profile: p.config.name,
-    portalUrl: p.config.portalUrl.href,
-    signedIn: s.signedIn,
-    username: s.signedIn ? (who?.username ?? null) : null,
-    fullName: s.signedIn ? (who?.fullName ?? null) : null,
-    role: s.signedIn ? (who?.role ?? null) : null,
-    orgId: s.signedIn ? (who?.orgId ?? null) : null,
-    orgName: s.signedIn ? (who?.orgName ?? null) : null,
-    credentialKind: s.signedIn ? 'user' : p.app.configured ? 'app' : null,
-    credentialSource: s.signedIn ? s.credentialSource : p.app.configured ? 'client-credentials' : null,
-    accessExpiresAt: iso(s.accessExpiresAt),
-    refreshExpiresAt: iso(s.refreshExpiresAt),
-    refreshTokenStoredIn: s.refreshTokenStoredIn,
-    appCredential: p.app.configured ? 'configured' : 'none',
-    problem,
-    nextStep: s.signedIn
+    ...report,
+    nextStep: report.signedIn
       ? null
       : !p.config.clientId
-        ? 'No ArcGIS client id is configured: ask the user to register an OAuth app and set ARCGIS_CLIENT_ID (see the README). Public services work without signing in.'
+        ? 'No ArcGIS client id is configured: ask the user to register an OAuth app and set ARCGIS_CLIENT_ID (see the README), or call arcgis_auth_url with way "sign-in-page" for a generated token. Public services work without signing in.'
         : `Public services work without signing in. For org-private services call arcgis_auth_url${hint} and have the user sign in.`,
   };
 }
