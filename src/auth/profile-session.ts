@@ -147,9 +147,24 @@ export class ProfileSession {
     if (!this.refresh) {
       if (this.access && this.access.accessExpiresAt > now) return this.access;
       this.access = null;
-      return null;
+      // Signed in elsewhere since we started (`arcgis-mcp login`, another server)? Same store.
+      if (!(await this.pickUpStoredSession())) return null;
     }
     return this.refreshOnce();
+  }
+
+  /**
+   * Adopts a session another process saved in the shared store (a terminal `arcgis-mcp login`
+   * while this server runs). Only asked when nobody is signed in here, and a store read costs about
+   * a millisecond (`npm run bench`), so it is not rate-limited. True when one was found.
+   */
+  async pickUpStoredSession(): Promise<boolean> {
+    if (this.refresh) return false;
+    const stored = await this.readStored().catch(() => null);
+    if (!stored || stored.refreshExpiresAt <= this.now()) return false;
+    this.adopt(stored);
+    this.deps.log.info('picked up a session saved by another process', { profile: this.profile.name });
+    return true;
   }
 
   /** REL-REACTIVE: the portal rejected `rejected` (498); refresh once unless someone already did. */

@@ -31,6 +31,7 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
 export async function readSessionReport(p: ProfileContext): Promise<SessionReport> {
   let problem: string | null = null;
   let identity: Identity | null = null;
+  if (!p.session.hasUserSession) await p.session.pickUpStoredSession();
   if (p.session.hasUserSession) {
     try {
       identity = await p.session.whoami();

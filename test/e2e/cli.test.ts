@@ -203,7 +203,10 @@ describe('e2e: the human command line', () => {
     expect(r.stderr).toMatch(/not signed in.*run `arcgis-mcp login`/);
   });
 
-  it('login (out-of-band): the link on stderr, the code on stdin, "Signed in as alice"', async () => {
+  it('login (out-of-band): the link on stderr, the code on stdin, "Signed in as alice"; a server already running picks it up', async () => {
+    const running = await spawnServer(env);
+    const before = await running.call('arcgis_whoami');
+    expect(before.structuredContent).toMatchObject({ profiles: [{ signedIn: false }] });
     const live = startCli(['login', '--no-open'], env, configDir);
     const [, link] = await live.waitForStderr(LINK);
     await live.waitForStderr(/Paste the code: $/);
@@ -215,6 +218,17 @@ describe('e2e: the human command line', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Signed in as alice\b/);
     expect(await readStored(configDir, accountOf(sandbox))).toMatchObject({ username: 'alice' });
+    try {
+      // The server started before the sign-in: it finds the session in the shared store.
+      const q = await running.call('arcgis_query', {
+        url: sandbox.info.services.private,
+        returnCountOnly: true,
+      });
+      expect(q.isError, textOf(q)).toBeFalsy();
+      expect(q.structuredContent).toMatchObject({ accessedAs: 'alice' });
+    } finally {
+      await running.close();
+    }
   });
 
   it('SEC-NO-SECRETS-IN-RESULTS: status shows alice, the store and expiry, and never a token', async () => {
