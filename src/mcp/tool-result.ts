@@ -90,3 +90,18 @@ export async function runTool(
 export function iso(ms: number | null | undefined): string | null {
   return typeof ms === 'number' && Number.isFinite(ms) ? new Date(ms).toISOString() : null;
 }
+
+/** The usual runTool options of a tool of this server: the configured deadline, the client's cancellation, start-up readiness. */
+export function toolOptions(
+  ctx: { config: { toolDeadlineMs: number }; log: Logger; ready: Promise<unknown> },
+  name: string,
+  extra: { signal: AbortSignal },
+): { name: string; deadlineMs: number; signal: AbortSignal; log: Logger; ready: Promise<unknown> } {
+  return {
+    name,
+    deadlineMs: ctx.config.toolDeadlineMs,
+    signal: extra.signal,
+    log: ctx.log,
+    ready: ctx.ready,
+  };
+}

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../app-context.js';
 import { OOB_REDIRECT_URI } from '../../arcgis/oauth.js';
 import { requireClientId, startOutOfBandSignIn } from '../../auth/out-of-band-sign-in.js';
-import { iso, okResult, runTool } from '../tool-result.js';
+import { iso, okResult, runTool, toolOptions } from '../tool-result.js';
 import { profileArg } from './profile-arg.js';
 
 /**
@@ -58,72 +58,63 @@ export function registerAuthUrl(server: McpServer, ctx: AppContext): void {
       },
     },
     async ({ profile, way }, extra) =>
-      runTool(
-        {
-          name: 'arcgis_auth_url',
-          deadlineMs: ctx.config.toolDeadlineMs,
-          signal: extra.signal,
-          log: ctx.log,
-          ready: ctx.ready,
-        },
-        async () => {
-          const p = ctx.profiles.get(profile);
-          const status = p.session.status();
-          const common = {
-            profile: p.config.name,
-            portalUrl: p.config.portalUrl.href,
-            alreadySignedInAs: status.signedIn ? (status.identity?.username ?? null) : null,
-          };
-          const host = p.config.portalUrl.host;
+      runTool(toolOptions(ctx, 'arcgis_auth_url', extra), async () => {
+        const p = ctx.profiles.get(profile);
+        const status = p.session.status();
+        const common = {
+          profile: p.config.name,
+          portalUrl: p.config.portalUrl.href,
+          alreadySignedInAs: status.signedIn ? (status.identity?.username ?? null) : null,
+        };
+        const host = p.config.portalUrl.host;
 
-          if (way === 'sign-in-page') {
-            const { server: local } = await ctx.localSignIns.start(p, 'page');
-            const link = local.signInPageUrl ?? '';
-            const out: AuthUrlOutput = {
-              ...common,
-              link,
-              authorizeUrl: null,
-              signInPageUrl: link,
-              redirectMode: 'sign-in-page',
-              expiresAt: iso(ctx.now() + LOCAL_SIGN_IN_TTL_MS) ?? '',
-              tellTheUser: `Open this link on this computer. It is a private page served by the ArcGIS tools on your machine: sign in with ArcGIS (${host}), or paste a token you generated, or enter your ArcGIS username and password if your organisation does not use SAML or MFA. Do not paste any of these into the chat.`,
-              nextStep:
-                'Call arcgis_exchange_code without a code: it waits until the user has finished on the page.',
-            };
-            return okResult(out, `Local sign-in page for ${host} (valid 10 minutes, works once): ${link}`);
-          }
-
-          requireClientId(p, NO_CLIENT_ID);
-          if (p.config.redirectUri !== OOB_REDIRECT_URI) {
-            const { authorizeUrl } = await ctx.localSignIns.start(p, 'loopback');
-            const link = authorizeUrl ?? '';
-            const out: AuthUrlOutput = {
-              ...common,
-              link,
-              authorizeUrl: link,
-              signInPageUrl: null,
-              redirectMode: 'loopback',
-              expiresAt: iso(ctx.now() + LOCAL_SIGN_IN_TTL_MS) ?? '',
-              tellTheUser: `Open this link and sign in to ${host} with your ArcGIS account. The browser comes back to this computer and the sign-in finishes by itself; you can close the tab afterwards. Nothing needs to be pasted.`,
-              nextStep: 'Call arcgis_exchange_code without a code: it waits for the browser to come back.',
-            };
-            return okResult(out, `Sign-in link for ${host} (valid 10 minutes): ${link}`);
-          }
-
-          const { pending, authorizeUrl } = startOutOfBandSignIn(ctx.pending, p, NO_CLIENT_ID);
+        if (way === 'sign-in-page') {
+          const { server: local } = await ctx.localSignIns.start(p, 'page');
+          const link = local.signInPageUrl ?? '';
           const out: AuthUrlOutput = {
             ...common,
-            link: authorizeUrl,
-            authorizeUrl,
-            signInPageUrl: null,
-            redirectMode: 'out-of-band',
-            expiresAt: iso(pending.expiresAt) ?? '',
-            tellTheUser: `Open this link, sign in to ${host} with your ArcGIS account, then copy the authorization code the page shows and paste it here. The code alone is safe to share: it works only with this server, once, for 10 minutes. Never paste your password or a token.`,
-            nextStep: 'When the user pastes the code, call arcgis_exchange_code with it.',
+            link,
+            authorizeUrl: null,
+            signInPageUrl: link,
+            redirectMode: 'sign-in-page',
+            expiresAt: iso(ctx.now() + LOCAL_SIGN_IN_TTL_MS) ?? '',
+            tellTheUser: `Open this link on this computer. It is a private page served by the ArcGIS tools on your machine: sign in with ArcGIS (${host}), or paste a token you generated, or enter your ArcGIS username and password if your organisation does not use SAML or MFA. Do not paste any of these into the chat.`,
+            nextStep:
+              'Call arcgis_exchange_code without a code: it waits until the user has finished on the page.',
           };
-          return okResult(out, `Sign-in link for ${host} (valid 10 minutes): ${authorizeUrl}`);
-        },
-      ),
+          return okResult(out, `Local sign-in page for ${host} (valid 10 minutes, works once): ${link}`);
+        }
+
+        requireClientId(p, NO_CLIENT_ID);
+        if (p.config.redirectUri !== OOB_REDIRECT_URI) {
+          const { authorizeUrl } = await ctx.localSignIns.start(p, 'loopback');
+          const link = authorizeUrl ?? '';
+          const out: AuthUrlOutput = {
+            ...common,
+            link,
+            authorizeUrl: link,
+            signInPageUrl: null,
+            redirectMode: 'loopback',
+            expiresAt: iso(ctx.now() + LOCAL_SIGN_IN_TTL_MS) ?? '',
+            tellTheUser: `Open this link and sign in to ${host} with your ArcGIS account. The browser comes back to this computer and the sign-in finishes by itself; you can close the tab afterwards. Nothing needs to be pasted.`,
+            nextStep: 'Call arcgis_exchange_code without a code: it waits for the browser to come back.',
+          };
+          return okResult(out, `Sign-in link for ${host} (valid 10 minutes): ${link}`);
+        }
+
+        const { pending, authorizeUrl } = startOutOfBandSignIn(ctx.pending, p, NO_CLIENT_ID);
+        const out: AuthUrlOutput = {
+          ...common,
+          link: authorizeUrl,
+          authorizeUrl,
+          signInPageUrl: null,
+          redirectMode: 'out-of-band',
+          expiresAt: iso(pending.expiresAt) ?? '',
+          tellTheUser: `Open this link, sign in to ${host} with your ArcGIS account, then copy the authorization code the page shows and paste it here. The code alone is safe to share: it works only with this server, once, for 10 minutes. Never paste your password or a token.`,
+          nextStep: 'When the user pastes the code, call arcgis_exchange_code with it.',
+        };
+        return okResult(out, `Sign-in link for ${host} (valid 10 minutes): ${authorizeUrl}`);
+      }),
   );
 }
 

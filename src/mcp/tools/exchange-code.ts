@@ -7,7 +7,7 @@ import type { LocalAuthServer, SignInOutcome } from '../../auth/local-sign-in/ty
 import { readPastedCode } from '../../auth/pasted-code.js';
 import type { ValidatedSignIn } from '../../auth/pending-sign-ins.js';
 import { ArcGisMcpError } from '../../errors.js';
-import { iso, okResult, runTool } from '../tool-result.js';
+import { iso, okResult, runTool, toolOptions } from '../tool-result.js';
 import { profileArg } from './profile-arg.js';
 
 /**
@@ -70,15 +70,12 @@ export function registerExchangeCode(server: McpServer, ctx: AppContext): void {
     async ({ code, profile, waitSeconds }, extra) =>
       runTool(
         {
-          name: 'arcgis_exchange_code',
+          ...toolOptions(ctx, 'arcgis_exchange_code', extra),
           // Waiting for a person may take longer than an ordinary call.
           deadlineMs: Math.max(
             ctx.config.toolDeadlineMs,
             ((waitSeconds ?? DEFAULT_WAIT_SECONDS) + 30) * 1000,
           ),
-          signal: extra.signal,
-          log: ctx.log,
-          ready: ctx.ready,
         },
         async (signal) => {
           const p = ctx.profiles.get(profile);

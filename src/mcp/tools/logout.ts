@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { AppContext } from '../../app-context.js';
-import { okResult, runTool } from '../tool-result.js';
+import { okResult, runTool, toolOptions } from '../tool-result.js';
 import { profileArg } from './profile-arg.js';
 
 /**
@@ -32,36 +32,27 @@ export function registerLogout(server: McpServer, ctx: AppContext): void {
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
     },
     async ({ profile }, extra) =>
-      runTool(
-        {
-          name: 'arcgis_logout',
-          deadlineMs: ctx.config.toolDeadlineMs,
-          signal: extra.signal,
-          log: ctx.log,
-          ready: ctx.ready,
-        },
-        async () => {
-          const targets = profile ? [ctx.profiles.get(profile)] : ctx.profiles.all();
-          const profiles = [];
-          for (const p of targets) {
-            ctx.pending.cancel(p.config.name);
-            const r = await p.session.logout();
-            p.app.forget();
-            profiles.push({
-              profile: p.config.name,
-              revokedAtPortal: r.revoked,
-              deletedFromStore: r.deleted,
-              store: ctx.store.describe(),
-            });
-          }
-          const summary = profiles
-            .map(
-              (r) =>
-                `${r.profile}: signed out${r.revokedAtPortal ? ' (session revoked at the portal)' : ''}${r.deletedFromStore ? `; refresh token deleted from ${r.store}` : ''}`,
-            )
-            .join('\n');
-          return okResult({ profiles }, summary);
-        },
-      ),
+      runTool(toolOptions(ctx, 'arcgis_logout', extra), async () => {
+        const targets = profile ? [ctx.profiles.get(profile)] : ctx.profiles.all();
+        const profiles = [];
+        for (const p of targets) {
+          ctx.pending.cancel(p.config.name);
+          const r = await p.session.logout();
+          p.app.forget();
+          profiles.push({
+            profile: p.config.name,
+            revokedAtPortal: r.revoked,
+            deletedFromStore: r.deleted,
+            store: ctx.store.describe(),
+          });
+        }
+        const summary = profiles
+          .map(
+            (r) =>
+              `${r.profile}: signed out${r.revokedAtPortal ? ' (session revoked at the portal)' : ''}${r.deletedFromStore ? `; refresh token deleted from ${r.store}` : ''}`,
+          )
+          .join('\n');
+        return okResult({ profiles }, summary);
+      }),
   );
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../app-context.js';
 import type { ProfileContext } from '../../auth/profile-registry.js';
 import { readSessionReport } from '../../auth/session-report.js';
-import { okResult, runTool } from '../tool-result.js';
+import { okResult, runTool, toolOptions } from '../tool-result.js';
 import { profileArg } from './profile-arg.js';
 
 /**
@@ -57,26 +57,17 @@ export function registerWhoami(server: McpServer, ctx: AppContext): void {
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
     },
     async ({ profile }, extra) =>
-      runTool(
-        {
-          name: 'arcgis_whoami',
-          deadlineMs: ctx.config.toolDeadlineMs,
-          signal: extra.signal,
-          log: ctx.log,
-          ready: ctx.ready,
-        },
-        async () => {
-          const targets = profile ? [ctx.profiles.get(profile)] : ctx.profiles.all();
-          const profiles = await Promise.all(targets.map(describeProfile));
-          const summary = profiles
-            .map((s) =>
-              s.signedIn
-                ? `${s.profile}: signed in to ${new URL(s.portalUrl).host} as ${s.username ?? '?'}${s.role ? ` (${s.role})` : ''}`
-                : `${s.profile}: not signed in to ${new URL(s.portalUrl).host}${s.problem ? ` — ${s.problem}` : ''}`,
-            )
-            .join('\n');
-          return okResult({ profiles }, summary);
-        },
-      ),
+      runTool(toolOptions(ctx, 'arcgis_whoami', extra), async () => {
+        const targets = profile ? [ctx.profiles.get(profile)] : ctx.profiles.all();
+        const profiles = await Promise.all(targets.map(describeProfile));
+        const summary = profiles
+          .map((s) =>
+            s.signedIn
+              ? `${s.profile}: signed in to ${new URL(s.portalUrl).host} as ${s.username ?? '?'}${s.role ? ` (${s.role})` : ''}`
+              : `${s.profile}: not signed in to ${new URL(s.portalUrl).host}${s.problem ? ` — ${s.problem}` : ''}`,
+          )
+          .join('\n');
+        return okResult({ profiles }, summary);
+      }),
   );
 }
