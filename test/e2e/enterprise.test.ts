@@ -15,6 +15,7 @@ import {
   STORE,
   tempConfigDir,
   tokenGrants,
+  type QueryOut,
 } from '../helpers/e2e-kit.js';
 import { spawnServer, textOf, type SpawnedServer } from '../helpers/mcp-client.js';
 
@@ -24,7 +25,6 @@ import { spawnServer, textOf, type SpawnedServer } from '../helpers/mcp-client.j
  * there). The built server over stdio; the sandbox's request log shows which kind of token reached
  * which origin.
  */
-type QueryOut = { accessedAs: string; returned: number; count: number | null };
 
 const isGenerateToken = (path: string) => /\/generatetoken\/?$/i.test(path);
 

@@ -17,6 +17,7 @@ import {
   STORE,
   tempConfigDir,
   tokenGrants,
+  type QueryOut,
 } from '../helpers/e2e-kit.js';
 import { spawnServer, textOf, type SpawnedServer } from '../helpers/mcp-client.js';
 
@@ -25,7 +26,6 @@ import { spawnServer, textOf, type SpawnedServer } from '../helpers/mcp-client.j
  * switches (429 bursts, 503/504 bodies, dropped connections, HTML pages, latency) and inputs a
  * model or a user really produces. After every failure the server must still serve.
  */
-type QueryOut = { accessedAs: string; returned: number; count: number | null };
 
 /** A loopback port nothing listens on. */
 async function closedPort(): Promise<number> {

@@ -17,6 +17,7 @@ import {
   since,
   STORE,
   tempConfigDir,
+  type QueryOut,
 } from '../helpers/e2e-kit.js';
 import { spawnServer, textOf, type SpawnedServer } from '../helpers/mcp-client.js';
 
@@ -26,7 +27,6 @@ import { spawnServer, textOf, type SpawnedServer } from '../helpers/mcp-client.j
  * profile that owns its host, and the model can name a profile but never a portal
  * (AUTH-PORTAL-FROM-CONFIG).
  */
-type QueryOut = { accessedAs: string; count: number | null };
 type ProfileStatus = { profile: string; portalUrl: string; signedIn: boolean; username: string | null };
 type WhoamiOut = { profiles: ProfileStatus[] };
 

@@ -17,6 +17,7 @@ import {
   STORE,
   tempConfigDir,
   tokenGrants,
+  type QueryOut,
 } from '../helpers/e2e-kit.js';
 import { spawnServer, textOf, type SpawnedServer } from '../helpers/mcp-client.js';
 
@@ -26,7 +27,6 @@ import { spawnServer, textOf, type SpawnedServer } from '../helpers/mcp-client.j
  * which token reached the service) and the secret store.
  */
 
-type QueryOut = { accessedAs: string; returned: number; count: number | null };
 type WhoamiOut = { profiles: Array<{ signedIn: boolean; username: string | null; problem: string | null }> };
 
 /** A started sandbox + config dir + servers, torn down together. */

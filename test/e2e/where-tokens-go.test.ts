@@ -13,6 +13,7 @@ import {
   STORE,
   tempConfigDir,
   tokenGrants,
+  type QueryOut,
 } from '../helpers/e2e-kit.js';
 import { spawnServer, textOf, type SpawnedServer } from '../helpers/mcp-client.js';
 
@@ -21,7 +22,6 @@ import { spawnServer, textOf, type SpawnedServer } from '../helpers/mcp-client.j
  * and kind of every token, never its value): NET-PUBLIC-FIRST, NET-NO-TOKEN-IN-URL and
  * AUTH-TOKEN-ENDPOINT, over a run that exercises every way the server talks to ArcGIS.
  */
-type QueryOut = { accessedAs: string; returned: number; count: number | null };
 
 /** Parameter names that must never appear in a URL (AUTH-TOKEN-ENDPOINT, NET-NO-TOKEN-IN-URL). */
 const SECRET_NAMES = [

@@ -168,3 +168,6 @@ export async function admin(sandbox: RunningSandbox, path: string, body?: unknow
   if (!res.ok) throw new Error(`sandbox admin ${path}: HTTP ${res.status}`);
   return res.json();
 }
+
+/** The parts of arcgis_query's structuredContent the e2e tests read. */
+export type QueryOut = { accessedAs: string; returned: number; count: number | null };
